@@ -1,0 +1,61 @@
+# Two commands a newcomer needs:  `make lab`  and  `make test`.
+# Everything lives in .venv inside the repository; nothing is installed system-wide.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8888
+# NO_BROWSER=1 starts JupyterLab without opening a browser (servers, containers, CI).
+NO_BROWSER ?=
+FIRST_LESSON := course/00_start_here.ipynb
+# JupyterLab refuses to run as root unless told it may.
+ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+
+.PHONY: lab test unit notebooks browser lint format bench exercises env clean
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]' \
+		|| (echo "Set PYTHON=/path/to/python3.10+ and try again." && exit 1)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+env: $(VENV)/.installed
+
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) \
+		$(if $(NO_BROWSER),--no-browser --ServerApp.ip=0.0.0.0) $(FIRST_LESSON)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+unit: $(VENV)/.installed-dev
+	$(PY) -m pytest -m "not notebook and not browser"
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: $(VENV)/.installed-dev
+	$(PY) scripts/bench_simdata.py
+	@for s in scripts/bench_models.py scripts/bench_explorers.py scripts/bench_grading.py; do \
+		if [ -f $$s ]; then $(PY) $$s || exit 1; fi; done
+
+exercises: $(VENV)/.installed
+	$(PY) scripts/make_exercises.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Nested data with known truth for the multilevel-models course."""
