@@ -11,7 +11,7 @@ FIRST_LESSON := course/00_start_here.ipynb
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks browser lint format bench exercises env clean
+.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]' \
@@ -59,3 +59,7 @@ exercises: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Strip outputs, execution counts and editor metadata from every notebook (keeps cell ids and tags).
+clean-notebooks: $(VENV)/.installed-dev
+	$(VENV)/bin/nbstripout --keep-id --extra-keys "metadata.widgets metadata.jupytext cell.metadata.execution cell.metadata.scrolled cell.metadata.collapsed cell.metadata.jupyter" course/*.ipynb solutions/*.ipynb exercises/*.ipynb

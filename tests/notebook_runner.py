@@ -1,0 +1,95 @@
+"""Execute a notebook in a fresh kernel and collect what a reader would see go wrong."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Text that must never reach a reader: a warning, a traceback, or the text fallback that JupyterLab
+# shows when a widget failed to render.
+FORBIDDEN_TEXT = (
+    "Warning:",
+    "Traceback (most recent call last)",
+    "VBox(children=",
+    "HBox(children=",
+)
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What executing one notebook produced."""
+
+    notebook: nbformat.NotebookNode
+    problems: tuple[str, ...]
+
+
+def _cell_label(index: int, cell: nbformat.NotebookNode) -> str:
+    first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else "<empty>"
+    return f"cell {index} ({first_line[:60]!r})"
+
+
+def find_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """List every error output, stderr stream and forbidden text in an executed notebook."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            label = _cell_label(index, cell)
+            if output.output_type == "error":
+                problems.append(f"{label} raised {output.ename}: {output.evalue}")
+                continue
+            if output.output_type == "stream" and output.name == "stderr":
+                problems.append(f"{label} wrote to stderr: {output.text[:300]!r}")
+                continue
+            texts = []
+            if output.output_type == "stream":
+                texts.append(output.text)
+            else:
+                data = output.get("data", {})
+                texts.extend(str(data.get(key, "")) for key in ("text/plain", "text/html"))
+            for text in texts:
+                for forbidden in FORBIDDEN_TEXT:
+                    if (
+                        forbidden in text
+                        and "application/vnd.jupyter.widget-view+json" not in output.get("data", {})
+                    ):
+                        problems.append(f"{label} shows {forbidden!r}: {text[:300]!r}")
+    return problems
+
+
+def execute_notebook(path: Path, *, timeout: int = 120, allow_errors: bool = False) -> NotebookRun:
+    """Run ``path`` top to bottom in a fresh ``python3`` kernel, in a copy, from its own folder.
+
+    The file on disk is never modified.
+    """
+    nb = nbformat.read(path, as_version=4)
+    nb = copy.deepcopy(nb)
+    env_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=allow_errors,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            return NotebookRun(nb, (*find_problems(nb), str(error).splitlines()[0]))
+    finally:
+        if env_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_backend
+    return NotebookRun(nb, tuple(find_problems(nb)))
