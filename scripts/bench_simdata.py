@@ -1,0 +1,51 @@
+"""Time the simdata simulators on 1,000,000 rows (median of 5 runs).
+
+Run with ``.venv/bin/python scripts/bench_simdata.py``. There is no timed test: timings depend
+on the machine, so this script is the place to measure before and after a change.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import simdata
+
+ROWS = 1_000_000
+REPEATS = 5
+
+
+def median_seconds(make: Callable[[], simdata.SimulatedData]) -> tuple[float, int]:
+    times = []
+    rows = 0
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        sim = make()
+        times.append(time.perf_counter() - start)
+        rows = len(sim.data)
+    return statistics.median(times), rows
+
+
+def main() -> None:
+    cases: dict[str, Callable[[], simdata.SimulatedData]] = {
+        "faculty_salaries": lambda: simdata.faculty_salaries(
+            n_departments=1_000, faculty_per_department=ROWS // 1_000, seed=0
+        ),
+    }
+    for optional, groups_kw, size_kw in [
+        ("school_admissions", "n_schools", "students_per_school"),
+        ("hospital_patients", "n_hospitals", "patients_per_hospital"),
+    ]:
+        if hasattr(simdata, optional):
+            func = getattr(simdata, optional)
+            cases[optional] = lambda f=func, g=groups_kw, s=size_kw: f(
+                **{g: 1_000, s: ROWS // 1_000}, seed=0
+            )
+    for name, make in cases.items():
+        seconds, rows = median_seconds(make)
+        print(f"{name} {rows:,} rows: {seconds:.3f} s (median of {REPEATS})")
+
+
+if __name__ == "__main__":
+    main()
