@@ -1,0 +1,217 @@
+"""multilevel.fit agrees with R's lme4, the reference implementation of mixed models.
+
+lme4 refits the same data on every run (``tests/lme4/fit_lme4.R``, called once per session), so
+this is a live comparison, not a frozen copy. Every number lme4 reports must agree to 1e-4
+relative: fixed effects and their standard errors, group SDs, correlation, residual SD,
+log-likelihood, AIC, BIC, and each group's line with its conditional SDs.
+
+Where a value is near 0, 1e-4 of itself is meaningless (a fixed slope near 0, a group SD on its
+boundary), so each comparison also has an absolute floor of 1e-4 of the data's natural scale: the
+residual SD for values in units of y, the residual SD / SD of x for slopes. On a mismatch the test
+prints the table of ours against lme4.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from tests.lme4.reference import (
+    MODELS,
+    NO_PREDICTOR,
+    Lme4Fit,
+    lme4_missing,
+    reference_datasets,
+    run_lme4,
+)
+
+# One xdist worker runs all of these, so R runs once per test session.
+pytestmark = pytest.mark.xdist_group("lme4")
+
+RTOL = 1e-4
+#: Absolute floor, as a fraction of the natural scale (see the module docstring).
+SCALE_FLOOR = 1e-4
+#: When lme4 finds a group SD on its boundary (isSingular), the likelihood is flat in that SD:
+#: it changes with SD**2, so an optimizer that stops 1e-8 short of the maximum in log-likelihood
+#: may leave the SD anywhere up to about 1e-3 of the residual SD without being any worse a fit.
+#: SDs (and the conditional SDs that follow from them) get that floor in singular fits only.
+BOUNDARY_FLOOR = 1e-3
+
+DATASETS = reference_datasets()
+CASES = [
+    pytest.param(name, model, reml, id=f"{name}-{model}-{'REML' if reml else 'ML'}")
+    for name in DATASETS
+    for model in MODELS
+    for reml in (True, False)
+]
+
+
+@pytest.fixture(scope="session")
+def lme4_fits(tmp_path_factory) -> dict[tuple[str, str, bool], Lme4Fit]:
+    reason = lme4_missing()
+    if reason is not None:
+        # CI installs R and lme4 (.ci/run), so there a missing lme4 is a broken build.
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but lme4 cannot run: {reason}")
+        pytest.skip(f"lme4 comparison skipped: {reason}")
+    return run_lme4(DATASETS, tmp_path_factory.mktemp("lme4"))
+
+
+@functools.cache
+def our_fit(name: str, model: str, reml: bool) -> ml.FitResult:
+    dataset = DATASETS[name]
+    return ml.fit(
+        dataset.data, y=dataset.y, x=dataset.x, group=dataset.group, model=model, reml=reml
+    )
+
+
+def scales(name: str, reference: Lme4Fit) -> dict[str, float]:
+    """The natural scale of each kind of value: residual SD (y units) and per unit of x."""
+    dataset = DATASETS[name]
+    x_sd = float(np.std(dataset.data[dataset.x].to_numpy(dtype=float)))
+    return {"intercept": reference.residual_sd, "slope": reference.residual_sd / x_sd}
+
+
+def comparison(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
+    """Rows of (quantity, ours, lme4, absolute floor) -> table with the verdict per row."""
+    table = pd.DataFrame(rows, columns=["quantity", "ours", "lme4", "floor"]).set_index("quantity")
+    table["difference"] = table["ours"] - table["lme4"]
+    table["allowed"] = np.maximum(RTOL * table["lme4"].abs(), table["floor"])
+    both_missing = table["ours"].isna() & table["lme4"].isna()
+    table["ok"] = both_missing | (table["difference"].abs() <= table["allowed"])
+    return table.drop(columns="floor")
+
+
+def assert_agrees(table: pd.DataFrame, title: str, *, only_failures: bool = False) -> None:
+    if table["ok"].all():
+        return
+    shown = table[~table["ok"]] if only_failures else table
+    note = f"{(~table['ok']).sum()} of {len(table)} values differ" if only_failures else ""
+    with pd.option_context("display.width", 200, "display.max_rows", 400):
+        text = shown.to_string(float_format="{:.8g}".format)
+    pytest.fail(f"{title}: multilevel.fit disagrees with lme4 {note}\n{text}", pytrace=False)
+
+
+def label(name: str, model: str, reml: bool) -> str:
+    return f"{name} / {model} / {'REML' if reml else 'ML'} ({DATASETS[name].description})"
+
+
+@pytest.mark.parametrize(("name", "model", "reml"), CASES)
+def test_fixed_effects_agree_with_lme4(lme4_fits, name, model, reml):
+    reference = lme4_fits[name, model, reml]
+    ours = our_fit(name, model, reml).fixed_effects
+    scale = scales(name, reference)
+    rows = [
+        (f"{term} {column}", ours.loc[term, column], reference.fixed_effects.loc[term, column],
+         SCALE_FLOOR * scale[term])
+        for term in ("intercept", "slope")
+        for column in ("estimate", "std_error")
+    ]  # fmt: skip
+    assert_agrees(comparison(rows), label(name, model, reml))
+
+
+@pytest.mark.parametrize(("name", "model", "reml"), CASES)
+def test_variance_components_agree_with_lme4(lme4_fits, name, model, reml):
+    reference = lme4_fits[name, model, reml]
+    ours = our_fit(name, model, reml)
+    scale = scales(name, reference)
+    sd_floor = BOUNDARY_FLOOR if reference.singular else SCALE_FLOOR
+    assert set(ours.group_sd.index) == set(reference.group_sd), (
+        f"varying parts: ours {sorted(ours.group_sd.index)}, lme4 {sorted(reference.group_sd)}"
+    )
+    rows = [
+        (f"group SD of {part}", ours.group_sd[part], sd, sd_floor * scale[part])
+        for part, sd in reference.group_sd.items()
+    ]
+    rows.append(("residual SD", ours.residual_sd, reference.residual_sd, SCALE_FLOOR * scale["intercept"]))  # fmt: skip
+    if reference.correlation is None:
+        assert ours.correlation is None, f"lme4 estimates no correlation, ours {ours.correlation}"
+    elif not reference.singular:
+        # In a singular fit one SD is 0 and the correlation is not identified (lme4 reports any
+        # value, often +-1); elsewhere it is a number in [-1, 1], so 1e-4 absolute.
+        rows.append(("correlation", ours.correlation, reference.correlation, SCALE_FLOOR))
+    assert_agrees(comparison(rows), label(name, model, reml))
+
+
+@pytest.mark.parametrize(("name", "model", "reml"), CASES)
+def test_likelihood_agrees_with_lme4(lme4_fits, name, model, reml):
+    reference = lme4_fits[name, model, reml]
+    ours = our_fit(name, model, reml)
+    assert (ours.n_obs, ours.n_groups) == (reference.n_obs, reference.n_groups)
+    assert ours.reml is reml
+    rows = [
+        ("loglik", ours.loglik, reference.loglik, 0.0),
+        ("AIC", ours.aic, reference.aic, 0.0),
+        ("BIC", ours.bic, reference.bic, 0.0),
+    ]
+    assert_agrees(comparison(rows), label(name, model, reml))
+
+
+@pytest.mark.parametrize(("name", "model", "reml"), CASES)
+def test_group_lines_agree_with_lme4(lme4_fits, name, model, reml):
+    reference = lme4_fits[name, model, reml]
+    ours = our_fit(name, model, reml).group_lines
+    ours = ours.set_axis(ours.index.astype(str), axis=0)
+    expected = reference.group_lines
+    assert set(ours.index) == set(expected.index), "the groups differ"
+    scale = scales(name, reference)
+    se_floor = BOUNDARY_FLOOR if reference.singular else SCALE_FLOOR
+    floors = {
+        "intercept": SCALE_FLOOR * scale["intercept"],
+        "slope": SCALE_FLOOR * scale["slope"],
+        "intercept_se": se_floor * scale["intercept"],
+        "slope_se": se_floor * scale["slope"],
+    }
+    rows = [
+        (f"{group}: {column}", ours.loc[group, column], expected.loc[group, column], floor)
+        for group in expected.index
+        for column, floor in floors.items()
+    ]
+    assert_agrees(comparison(rows), label(name, model, reml), only_failures=True)
+
+
+@pytest.mark.parametrize(("name", "model", "reml"), CASES)
+def test_boundary_flagged_where_lme4_finds_a_singular_fit(lme4_fits, name, model, reml):
+    # lme4 calls a fit singular when a group SD is below 1e-4 of the residual SD: any sensible
+    # boundary rule must flag those. (The converse need not hold: ours may warn earlier.)
+    reference = lme4_fits[name, model, reml]
+    if not reference.singular:
+        pytest.skip("lme4 finds no boundary here")
+    ours = our_fit(name, model, reml)
+    assert ours.boundary, (
+        f"{label(name, model, reml)}: lme4 finds a group SD at its boundary "
+        f"({reference.group_sd}), ours reports boundary=False with SDs {dict(ours.group_sd)}"
+    )
+
+
+@pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_model_without_predictor_agrees_with_lme4(lme4_fits, name, reml):
+    dataset = DATASETS[name]
+    reference = lme4_fits[name, NO_PREDICTOR, reml]
+    try:
+        ours = ml.fit(
+            dataset.data, y=dataset.y, x=None, group=dataset.group,
+            model="varying_intercepts", reml=reml,
+        )  # fmt: skip
+    except (TypeError, ValueError) as error:
+        pytest.skip(f"multilevel.fit cannot fit y ~ 1 + (1 | group) (x=None): {error}")
+    y_scale = reference.residual_sd
+    sd_floor = BOUNDARY_FLOOR if reference.singular else SCALE_FLOOR
+    fixed = reference.fixed_effects
+    rows = [
+        ("intercept estimate", ours.fixed_effects.loc["intercept", "estimate"],
+         fixed.loc["intercept", "estimate"], SCALE_FLOOR * y_scale),
+        ("intercept std_error", ours.fixed_effects.loc["intercept", "std_error"],
+         fixed.loc["intercept", "std_error"], SCALE_FLOOR * y_scale),
+        ("group SD of intercept", ours.group_sd["intercept"], reference.group_sd["intercept"],
+         sd_floor * y_scale),
+        ("residual SD", ours.residual_sd, reference.residual_sd, SCALE_FLOOR * y_scale),
+        ("loglik", ours.loglik, reference.loglik, 0.0),
+    ]  # fmt: skip
+    assert_agrees(comparison(rows), label(name, NO_PREDICTOR, reml))
