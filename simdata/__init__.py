@@ -1,7 +1,12 @@
 """Nested data with known truth for the multilevel-models course.
 
-Every simulator returns a :class:`SimulatedData`: the tidy ``data``, the per-group ``truth``
-and the ``population`` parameters used, so lessons can compare any estimate with the truth.
+Three simulators, one return type. Each returns a :class:`SimulatedData` holding the tidy
+``data``, the per-group ``truth`` and the ``population`` parameters used, so a lesson can
+compare any estimate with the truth that produced the data.
+
+- :func:`faculty_salaries`: faculty in departments; salary ($) against experience (years).
+- :func:`school_admissions`: students in high schools; admitted (0/1) from GPA and volunteering.
+- :func:`hospital_patients`: patients in hospitals; recovery time (days) against severity.
 
 >>> from simdata import faculty_salaries
 >>> sim = faculty_salaries(seed=2024)
@@ -11,11 +16,17 @@ and the ``population`` parameters used, so lessons can compare any estimate with
 
 from ._random import as_generator
 from .faculty import DEPARTMENTS, faculty_salaries
+from .hospitals import HOSPITALS, hospital_patients
 from .result import SimulatedData
+from .schools import SCHOOLS, school_admissions
 
 __all__ = [
     "DEPARTMENTS",
+    "HOSPITALS",
+    "SCHOOLS",
     "SimulatedData",
     "as_generator",
     "faculty_salaries",
+    "hospital_patients",
+    "school_admissions",
 ]

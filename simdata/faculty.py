@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-import pandas as pd
-
 from . import _validate as check
-from ._common import group_column, group_names, truth_frame, varying_lines
+from ._common import group_names, linear_nested, sizes_as_given
 from ._random import Seed, as_generator
 from .result import SimulatedData
 
@@ -140,24 +137,21 @@ def faculty_salaries(
         "faculty_per_department", faculty_per_department, n_departments, rng, noun="department"
     )
 
-    bases, raises = varying_lines(
+    data, truth = linear_nested(
         rng,
-        n_departments,
+        names=group_names(n_departments, DEPARTMENTS, "Department"),
+        sizes=sizes,
+        group="department",
+        x="experience",
+        y="salary",
         intercept_mean=base_mean,
         intercept_sd=base_sd,
         slope_mean=raise_mean,
         slope_sd=raise_sd,
         correlation=correlation,
+        noise_sd=noise_sd,
+        x_range=experience_range,
     )
-    names = group_names(n_departments, DEPARTMENTS, "Department")
-    department, codes = group_column(names, sizes)
-    n_rows = len(codes)
-    low, high = experience_range
-    experience = rng.integers(low, high, endpoint=True, size=n_rows, dtype=np.int64)
-    salary = bases[codes] + raises[codes] * experience + noise_sd * rng.standard_normal(n_rows)
-
-    data = pd.DataFrame({"department": department, "experience": experience, "salary": salary})
-    truth = truth_frame("department", names, sizes, intercept=bases, slope=raises)
     population = {
         "base_mean": base_mean,
         "base_sd": base_sd,
@@ -166,7 +160,7 @@ def faculty_salaries(
         "correlation": correlation,
         "noise_sd": noise_sd,
         "n_departments": n_departments,
-        "faculty_per_department": _describe_sizes(faculty_per_department),
+        "faculty_per_department": sizes_as_given(faculty_per_department),
         "experience_range": experience_range,
     }
     return SimulatedData(
@@ -178,10 +172,3 @@ def faculty_salaries(
         group="department",
         name="faculty_salaries",
     )
-
-
-def _describe_sizes(spec: object) -> int | tuple[int, ...]:
-    """The size specification as given, made immutable (ints, tuples)."""
-    if isinstance(spec, (int, np.integer)):
-        return int(spec)
-    return tuple(int(s) for s in spec)  # type: ignore[union-attr]
