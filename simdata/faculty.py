@@ -87,7 +87,8 @@ def faculty_salaries(
     faculty_per_department : int, tuple (low, high) or list of int, default (15, 25)
         An int gives every department that many faculty (balanced). A tuple ``(low, high)``
         draws each department's size uniformly from the inclusive range (unbalanced). A list
-        gives each department's size explicitly (length ``n_departments``).
+        gives each department's size explicitly (length ``n_departments``); a 2-tuple is
+        always read as a range, so pass a list for two explicit sizes.
     base_mean, base_sd : float, default 60,000 and 8,000
         Mean and SD across departments of the base salary, in $ (the intercept at 0 years).
     raise_mean, raise_sd : float, default 1,500 and 300

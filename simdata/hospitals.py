@@ -15,13 +15,17 @@ __all__ = ["HOSPITALS", "hospital_patients"]
 HOSPITALS: tuple[str, ...] = (
     "Bayview",
     "County General",
+    "Eastside",
     "Good Samaritan",
+    "Harbor",
     "Hillcrest",
     "Lakeview",
     "Memorial",
     "Mercy",
     "Northside",
     "Oakwood",
+    "Parkland",
+    "Pinecrest",
     "Riverside",
     "Sacred Heart",
     "St. Luke's",
@@ -29,10 +33,6 @@ HOSPITALS: tuple[str, ...] = (
     "University Hospital",
     "Valley Medical",
     "Westside",
-    "Harbor",
-    "Parkland",
-    "Pinecrest",
-    "Eastside",
 )
 
 
@@ -69,7 +69,8 @@ def hospital_patients(
     patients_per_hospital : int, tuple (low, high) or list of int, default (20, 40)
         An int gives every hospital that many patients (balanced). A tuple ``(low, high)``
         draws each hospital's size uniformly from the inclusive range (unbalanced). A list
-        gives each hospital's size explicitly (length ``n_hospitals``).
+        gives each hospital's size explicitly (length ``n_hospitals``); a 2-tuple is
+        always read as a range, so pass a list for two explicit sizes.
     intercept_mean, intercept_sd : float, default 7.0 and 1.5
         Mean and SD across hospitals of the recovery time at severity 0, in days.
     slope_mean, slope_sd : float, default 1.2 and 0.4

@@ -11,6 +11,7 @@ import pandas as pd
 __all__ = ["SimulatedData"]
 
 
+# eq=False: comparing DataFrames with == gives a frame, not a bool; identity is the honest equality.
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class SimulatedData:
     """Simulated nested data together with the truth that generated it.

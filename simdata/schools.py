@@ -84,7 +84,8 @@ def school_admissions(
     students_per_school : int, tuple (low, high) or list of int, default (30, 60)
         An int gives every school that many students (balanced). A tuple ``(low, high)``
         draws each school's size uniformly from the inclusive range (unbalanced). A list
-        gives each school's size explicitly (length ``n_schools``).
+        gives each school's size explicitly (length ``n_schools``); a 2-tuple is
+        always read as a range, so pass a list for two explicit sizes.
     intercept_mean, intercept_sd : float, default -5.0 and 1.0
         Mean and SD across schools of the intercept, in log-odds.
     gpa_effect : float, default 1.5
