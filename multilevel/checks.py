@@ -354,6 +354,9 @@ class Question:
         Letter -> text of each option (choice questions).
     choice_hints : mapping
         Letter -> why that option is wrong (shown when chosen).
+    answer : str or None
+        The expected answer when it does not depend on the data (most choice questions);
+        otherwise the reference solution supplies it.
     """
 
     id: str
@@ -365,6 +368,7 @@ class Question:
     abs_tol: float = 0.0
     choices: Mapping[str, str] = field(default_factory=dict)
     choice_hints: Mapping[str, str] = field(default_factory=dict)
+    answer: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("numeric", "choice", "category"):
@@ -375,6 +379,8 @@ class Question:
             raise ValueError(f"points must be positive, got {self.points!r} ({self.id})")
         if self.kind == "choice" and len(self.choices) < 2:
             raise ValueError(f"a choice question needs at least two choices ({self.id})")
+        if self.kind == "choice" and self.answer is not None and self.answer not in self.choices:
+            raise ValueError(f"answer must be one of the choices, got {self.answer!r} ({self.id})")
         object.__setattr__(self, "choices", MappingProxyType(dict(self.choices)))
         object.__setattr__(self, "choice_hints", MappingProxyType(dict(self.choice_hints)))
 
@@ -638,14 +644,16 @@ def _expected(spec: ExerciseSpec, student_id: str) -> Expected:
         # The reference solution must never print a warning into a student's notebook.
         warnings.simplefilter("ignore")
         solution = spec.solve(spec.make_data(seed))
-    missing = set(spec.question_ids) - set(solution.answers)
+    answers = {q.id: q.answer for q in spec.questions if q.answer is not None}
+    answers.update(solution.answers)
+    missing = set(spec.question_ids) - set(answers)
     if missing:
         raise RuntimeError(f"answer key {spec.name} has no expected answer for {sorted(missing)}")
     return Expected(
         exercise=spec.name,
         student_id=student_id,
         seed=seed,
-        answers=MappingProxyType({k: _plain_expected(v) for k, v in solution.answers.items()}),
+        answers=MappingProxyType({k: _plain_expected(v) for k, v in answers.items()}),
         mistakes=MappingProxyType({k: tuple(v) for k, v in solution.mistakes.items()}),
         options=MappingProxyType(
             {k: tuple(str(o) for o in v) for k, v in solution.options.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from simdata import SimulatedData, as_generator, faculty_salaries
 
 from ..checks import ExerciseSpec, Mistake, Question, Solution
+from ._common import choice
 
 FOCUS = "Chemistry"
 
@@ -24,41 +25,49 @@ QUESTIONS = (
         "Which department has the highest mean salary? Give its name.",
         kind="category",
     ),
-    Question(
+    choice(
         "q5",
         1,
         "In these data, what are the observations and what are the groups?",
-        kind="choice",
-        choices={
-            "A": "Faculty members are the observations, nested in departments (the groups).",
-            "B": "Departments are the observations, nested in faculty members (the groups).",
-            "C": "Salaries are the groups and years of experience are the observations.",
-            "D": "There are no groups: every row is independent of every other row.",
-        },
-        choice_hints={
-            "B": "The nesting goes the other way: each faculty member belongs to one department.",
-            "C": "Salary and experience are variables measured on each faculty member.",
-            "D": "Faculty in the same department share that department's pay scale: "
-            "that is exactly what makes the data nested.",
-        },
+        right="Faculty members are the observations, nested in departments (the groups).",
+        wrong=[
+            (
+                "Departments are the observations, nested in faculty members (the groups).",
+                "The nesting goes the other way: each faculty member belongs to one department.",
+            ),
+            (
+                "Salaries are the groups and years of experience are the observations.",
+                "Salary and experience are variables measured on each faculty member.",
+            ),
+            (
+                "There are no groups: every row is independent of every other row.",
+                "Faculty in the same department share that department's pay scale: "
+                "that is exactly what makes the data nested.",
+            ),
+        ],
+        at="A",
     ),
-    Question(
+    choice(
         "q6",
         1,
         "A model gives every department its own base salary but one raise per year of "
         "experience shared by all departments. What does it have?",
-        kind="choice",
-        choices={
-            "A": "Varying intercepts and a constant slope (a fixed effect).",
-            "B": "Varying slopes and a constant intercept.",
-            "C": "Varying intercepts and varying slopes.",
-            "D": "No group-level variation at all.",
-        },
-        choice_hints={
-            "B": "The base salary is the intercept (salary at 0 years); the raise is the slope.",
-            "C": "The raise is shared by all departments, so the slope does not vary.",
-            "D": "Each department has its own base salary: that is group-level variation.",
-        },
+        right="Varying intercepts and a constant slope (a fixed effect).",
+        wrong=[
+            (
+                "Varying slopes and a constant intercept.",
+                "The base salary is the intercept (salary at 0 years); the raise is the slope.",
+            ),
+            (
+                "Varying intercepts and varying slopes.",
+                "The raise is shared by all departments, so the slope does not vary.",
+            ),
+            (
+                "No group-level variation at all.",
+                "Each department has its own base salary: that is group-level variation.",
+            ),
+        ],
+        at="C",
     ),
 )
 
@@ -99,8 +108,6 @@ def solve(sim: SimulatedData) -> Solution:
             "q2": len(data),
             "q3": means[FOCUS],
             "q4": best,
-            "q5": "A",
-            "q6": "A",
         },
         mistakes={
             "q1": [Mistake(len(data), "That is the number of faculty members, not departments.")],
