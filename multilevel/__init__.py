@@ -1,4 +1,14 @@
-"""The teaching toolkit for the multilevel-models course: models, plots, widgets and checks."""
+"""The teaching toolkit for the multilevel-models course: models, plots, widgets and checks.
+
+``import multilevel as ml`` gives the model layer at once (``ml.fit``); the other parts load on
+first use (``ml.plots``, ``ml.style``, ``ml.widgets``, ``ml.quiz``, ``ml.checks``, ``ml.datasets``),
+so that the grader and the engine do not pay for matplotlib and ipywidgets they never use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 from multilevel.models import (
     MODELS,
@@ -9,7 +19,7 @@ from multilevel.models import (
     likelihood_ratio_test,
 )
 
-from . import checks as checks
+_SUBMODULES = ("checks", "datasets", "engine", "grade", "plots", "quiz", "style", "widgets")
 
 __all__ = [
     "MODELS",
@@ -18,4 +28,15 @@ __all__ = [
     "ModelError",
     "fit",
     "likelihood_ratio_test",
+    *_SUBMODULES,
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"multilevel.{name}")
+    raise AttributeError(f"module 'multilevel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SUBMODULES))
