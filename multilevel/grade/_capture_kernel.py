@@ -1,0 +1,45 @@
+"""Kernel-side answer capture for the grader (runs inside the student's kernel, not the grader).
+
+The grader copies this file, as ``_multilevel_grade_capture.py``, next to the copy of the course
+packages on the kernel's ``PYTHONPATH`` and imports it silently before the first student cell,
+so the functions below are bound before any student code can monkeypatch :mod:`json` or
+:mod:`multilevel.checks`. After every cell the grader asks the kernel, through the Jupyter
+``user_expressions`` field of the execute request, for ``dump(names)``: a JSON text mapping each
+defined answer variable to ``multilevel.checks.describe_answer(value).to_json()``, the same plain
+description the notebook's instant feedback uses.
+
+Nothing here decides a score. A student who tampers with this module can only change which
+*answers* are reported, which they could do anyway by assigning the variables; the grader
+compares those answers with expected answers it computes in its own process.
+"""
+
+import json
+
+from IPython import get_ipython
+
+from multilevel.checks import describe_answer
+
+# Bound at import time, before any student cell runs.
+_encode = json.JSONEncoder(allow_nan=True, ensure_ascii=True).encode
+_describe = describe_answer
+_shell = get_ipython()
+
+#: Longest JSON text kept for one answer, in characters.
+MAX_ANSWER_CHARS = 50_000
+
+
+def _encode_one(value):
+    try:
+        text = _encode(_describe(value).to_json())
+    except Exception:  # one odd answer must not lose the others
+        text = _encode({"kind": "other", "type_name": "unreadable answer"})
+    if len(text) > MAX_ANSWER_CHARS:
+        text = _encode({"kind": "other", "type_name": "answer too large to read"})
+    return text
+
+
+def dump(names):
+    """Return a JSON text mapping each defined name in ``names`` to its described answer."""
+    namespace = _shell.user_ns
+    parts = [_encode(n) + ":" + _encode_one(namespace[n]) for n in names if n in namespace]
+    return "{" + ",".join(parts) + "}"

@@ -1,0 +1,313 @@
+"""Run one notebook's code cells in a fresh Jupyter kernel and capture the answer variables.
+
+The kernel only *reports answers*; scoring happens in the grader's process. The runner talks to the
+kernel over the shell channel alone (no iopub subscription), so a cell that prints gigantic output
+costs the grader nothing: the kernel's publisher drops what nobody reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import queue
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+#: Module name the capture helper is importable under inside the kernel.
+CAPTURE_MODULE = "_multilevel_grade_capture"
+#: Seconds to wait for a kernel to answer after an interrupt before killing it.
+INTERRUPT_GRACE = 5.0
+#: Seconds between liveness checks while a cell runs.
+POLL_INTERVAL = 0.25
+#: Longest error message kept per cell, in characters.
+MAX_ERROR_CHARS = 300
+
+
+class KernelStartError(RuntimeError):
+    """The grader could not start a kernel (a problem of the grading machine, not the student)."""
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """Something that went wrong in one code cell.
+
+    Attributes
+    ----------
+    cell : int
+        1-based position among the notebook's code cells.
+    kind : str
+        ``"error"`` (the cell raised), ``"timeout"`` (interrupted after the per-cell timeout).
+    message : str
+        Short plain-English description, e.g. ``"NameError: name 'x' is not defined"``.
+    """
+
+    cell: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What happened when a notebook ran, and the answers captured from it.
+
+    Attributes
+    ----------
+    answers : dict
+        Answer variable name -> plain value (as decoded from JSON), for the names that were
+        defined after the last cell that completed. Unsupported values are dicts with an
+        ``"__unsupported__"`` key holding the type name.
+    n_cells, n_run : int
+        Code cells in the notebook; cells sent to the kernel.
+    problems : tuple of CellProblem
+        Cells that raised or timed out, in order.
+    stopped : str or None
+        Why execution ended early (kernel died, notebook timeout, kernel unresponsive), else None.
+    seconds : float
+        Wall-clock time from kernel start to shutdown, in seconds.
+    """
+
+    answers: dict[str, Any]
+    n_cells: int
+    n_run: int
+    problems: tuple[CellProblem, ...] = ()
+    stopped: str | None = None
+    seconds: float = 0.0
+    capture_failures: int = field(default=0)
+
+
+def _decode_capture(reply_content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Decode the ``user_expressions`` result of one execute reply, or None if unusable."""
+    result = (reply_content.get("user_expressions") or {}).get("answers")
+    if not isinstance(result, dict) or result.get("status") != "ok":
+        return None
+    text = (result.get("data") or {}).get("text/plain")
+    if not isinstance(text, str) or len(text) > 5_000_000:
+        return None
+    try:
+        payload = ast.literal_eval(text)
+        decoded = json.loads(payload) if isinstance(payload, str) else None
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _short_error(content: Mapping[str, Any]) -> str:
+    ename = str(content.get("ename", "Error"))
+    evalue = str(content.get("evalue", "")).strip().splitlines()
+    text = f"{ename}: {evalue[0]}" if evalue and evalue[0] else ename
+    return text[:MAX_ERROR_CHARS]
+
+
+async def _kill(km: AsyncKernelManager) -> None:
+    try:
+        await km.shutdown_kernel(now=True)
+    except Exception:  # already gone or half-started: make sure the process group is dead
+        provisioner = km.provisioner
+        pgid = getattr(provisioner, "pgid", None)
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+async def run_notebook(
+    sources: Sequence[str],
+    *,
+    names: Sequence[str],
+    workdir: Path,
+    env: Mapping[str, str],
+    cell_timeout: float,
+    notebook_timeout: float,
+    start_timeout: float = 60.0,
+) -> ExecutionReport:
+    """Execute ``sources`` one by one in a fresh kernel started in ``workdir``.
+
+    Parameters
+    ----------
+    sources : sequence of str
+        The code cells, in the order they appear in the notebook.
+    names : sequence of str
+        Variables to capture after every cell (the question variables, ``STUDENT_ID``).
+    workdir : Path
+        Current directory of the kernel; also holds its connection files.
+    env : mapping
+        Environment of the kernel process (``PYTHONPATH`` must make :data:`CAPTURE_MODULE`
+        importable).
+    cell_timeout, notebook_timeout : float
+        Seconds one cell, and all cells together, may run before being interrupted.
+    start_timeout : float
+        Seconds to wait for the kernel to start.
+
+    Returns
+    -------
+    ExecutionReport
+
+    Raises
+    ------
+    KernelStartError
+        If the kernel does not start or the capture helper cannot be imported.
+
+    Examples
+    --------
+    >>> import asyncio, os, sys, tempfile  # doctest: +SKIP
+    >>> report = asyncio.run(run_notebook(["q1 = 1 + 1"], names=["q1"],
+    ...     workdir=Path(tempfile.mkdtemp()), env=dict(os.environ, PYTHONPATH=...),
+    ...     cell_timeout=10, notebook_timeout=30))  # doctest: +SKIP
+    >>> report.answers  # doctest: +SKIP
+    {'q1': 2}
+    """
+    started = time.perf_counter()
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
+    km.connection_file = str(workdir / "kernel.json")
+    expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
+    answers: dict[str, Any] = {}
+    problems: list[CellProblem] = []
+    stopped: str | None = None
+    capture_failures = 0
+    n_run = 0
+    kc = None
+    try:
+        try:
+            await km.start_kernel(
+                cwd=str(workdir),
+                env=dict(env),
+                extra_arguments=["--HistoryManager.enabled=False"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            kc = km.client()
+            kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
+            await kc.wait_for_ready(timeout=start_timeout)
+        except Exception as exc:
+            raise KernelStartError(f"the Jupyter kernel did not start: {exc}") from exc
+
+        async def request(code: str, *, silent: bool, deadline: float) -> dict | None:
+            """Send one execute request; return its reply content, None on timeout/death."""
+            msg_id = kc.execute(
+                code,
+                silent=silent,
+                store_history=not silent,
+                user_expressions={"answers": expression},
+                allow_stdin=False,
+                stop_on_error=False,
+            )
+            interrupted_at: float | None = None
+            while True:
+                now = time.perf_counter()
+                if interrupted_at is None and now >= deadline:
+                    interrupted_at = now
+                    try:
+                        await km.interrupt_kernel()
+                    except Exception:
+                        return None
+                if interrupted_at is not None and now - interrupted_at > INTERRUPT_GRACE:
+                    return None
+                try:
+                    msg = await kc.get_shell_msg(timeout=POLL_INTERVAL)
+                except queue.Empty:
+                    if not await km.is_alive():
+                        return None
+                    continue
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    content = dict(msg.get("content", {}))
+                    content["_interrupted"] = interrupted_at is not None
+                    return content
+
+        setup = await request(
+            f"import {CAPTURE_MODULE}", silent=True, deadline=time.perf_counter() + start_timeout
+        )
+        if setup is None or setup.get("status") != "ok":
+            raise KernelStartError(
+                "the grader's capture helper could not be imported in the kernel"
+            )
+
+        notebook_deadline = time.perf_counter() + notebook_timeout
+        for index, source in enumerate([*sources, ""]):
+            is_final_capture = index == len(sources)
+            cell_deadline = min(time.perf_counter() + cell_timeout, notebook_deadline)
+            content = await request(source, silent=is_final_capture, deadline=cell_deadline)
+            if not is_final_capture:
+                n_run += 1
+            if content is None:
+                alive = await km.is_alive()
+                where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
+                if not alive:
+                    stopped = (
+                        f"the kernel stopped (crash, exit() or os._exit) while running {where}; "
+                        "answers captured before that were graded"
+                    )
+                else:
+                    stopped = (
+                        f"the kernel did not respond to an interrupt in {where}; "
+                        "answers captured before that were graded"
+                    )
+                break
+            captured = _decode_capture(content)
+            if captured is None:
+                if content.get("status") == "ok":
+                    capture_failures += 1
+            else:
+                answers.update(captured)
+            if content.get("status") == "error" and not is_final_capture:
+                if content.get("_interrupted"):
+                    if time.perf_counter() >= notebook_deadline:
+                        stopped = (
+                            f"the whole notebook ran longer than {notebook_timeout:g} s "
+                            f"(interrupted in code cell {index + 1}); later cells were not run"
+                        )
+                        break
+                    problems.append(
+                        CellProblem(
+                            index + 1,
+                            "timeout",
+                            f"ran longer than {cell_timeout:g} s and was interrupted",
+                        )
+                    )
+                else:
+                    problems.append(CellProblem(index + 1, "error", _short_error(content)))
+    finally:
+        if kc is not None:
+            kc.stop_channels()
+        await _kill(km)
+        for leftover in workdir.glob("kernel*"):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+    return ExecutionReport(
+        answers=answers,
+        n_cells=len(sources),
+        n_run=n_run,
+        problems=tuple(problems),
+        stopped=stopped,
+        seconds=time.perf_counter() - started,
+        capture_failures=capture_failures,
+    )
+
+
+def kernel_environment(base: Mapping[str, str], *, pythonpath: Path, ipython_dir: Path) -> dict:
+    """Environment for a grading kernel: the package copy first on the path, no user startup files.
+
+    Examples
+    --------
+    >>> env = kernel_environment({}, pythonpath=Path("/tmp/p"), ipython_dir=Path("/tmp/i"))
+    >>> env["PYTHONPATH"], env["MPLBACKEND"]
+    ('/tmp/p', 'Agg')
+    """
+    env = dict(base)
+    env["PYTHONPATH"] = str(pythonpath)
+    env["IPYTHONDIR"] = str(ipython_dir)
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.pop("JPY_PARENT_PID", None)
+    return env
