@@ -697,8 +697,8 @@ def _fmt_number(value: float, unit: str = "") -> str:
     if not math.isfinite(value):
         return repr(value)
     text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
-    if unit == "$":
-        return f"${text}"
+    if unit.startswith("$"):
+        return f"${text}{unit[1:]}"
     return f"{text} {unit}".strip()
 
 
