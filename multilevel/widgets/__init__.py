@@ -14,8 +14,11 @@ from .pooling import (
     varying_intercepts_explorer,
     varying_slopes_explorer,
 )
+from .shrinkage import ShrinkageExplorer, shrinkage_explorer
 
 __all__ = [
+    "ShrinkageExplorer",
+    "shrinkage_explorer",
     "PoolingExplorer",
     "varying_both_explorer",
     "varying_intercepts_explorer",

@@ -15,9 +15,18 @@ import numpy as np
 
 import multilevel as ml
 
-__all__ = ["Lines", "complete_pooling", "no_pooling", "fit_partial", "PartialFit"]
+__all__ = ["arrays", "Lines", "complete_pooling", "no_pooling", "fit_partial", "PartialFit"]
 
 _TINY = 1e-12
+
+
+def arrays(sim: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``x``, ``y`` (float arrays), integer group codes and the number of groups of a simulation."""
+    data = sim.data
+    x = np.array(data[sim.x], dtype=float)
+    y = np.array(data[sim.y], dtype=float)
+    codes = np.array(data[sim.group].cat.codes, dtype=np.intp)
+    return x, y, codes, len(sim.truth)
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,7 @@ def fit_partial(sim: Any, model: str, start: Any = None) -> PartialFit:
             "treat the partial-pooling estimates with care."
         )
     notes.extend(result.notes)
-    lines = result.group_lines
+    lines = result.group_lines.reindex(sim.truth.index)
     return PartialFit(
         result,
         tuple(notes),

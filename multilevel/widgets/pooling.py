@@ -19,7 +19,7 @@ import simdata
 
 from .. import style
 from ._base import Explorer, button, count_slider, dollar_slider, dollars, float_slider, toggle
-from ._fitting import Lines, complete_pooling, fit_partial, no_pooling
+from ._fitting import Lines, arrays, complete_pooling, fit_partial, no_pooling
 
 __all__ = [
     "PoolingExplorer",
@@ -275,10 +275,7 @@ class PoolingExplorer(Explorer):
         settings = self.settings()
         sim = simdata.faculty_salaries(**settings, seed=self._sample_seed)
         self.sim = sim
-        data = sim.data
-        x = data[sim.x].to_numpy(float)
-        y = data[sim.y].to_numpy(float)
-        codes = data[sim.group].cat.codes.to_numpy()
+        x, y, codes, _ = arrays(sim)
         n_groups = settings["n_departments"]
         per = settings["faculty_per_department"]
         notes: list[str] = []

@@ -1,0 +1,371 @@
+"""Explorer 4: shrinkage. Small departments are pulled hardest toward the overall line.
+
+In the varying-intercepts model each department's estimated base salary is a weighted average
+of its own data and the overall line. The weight on its own data (the precision weight) is
+
+    weight_j = n_j / (n_j + sigma^2 / tau^2)
+
+with ``n_j`` the department's faculty, ``sigma`` the spread within departments and ``tau`` the
+spread of base salaries between departments. The explorer shows each department's own estimate,
+the multilevel estimate, the arrow between them, and the weight.
+
+>>> import multilevel as ml
+>>> explorer = ml.widgets.shrinkage_explorer(seed=1)
+>>> bool((explorer.table["weight"] <= 1).all())
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+
+import simdata
+
+from .. import style
+from ._base import Explorer, button, count_slider, dollars, float_slider, toggle
+from ._fitting import arrays, fit_partial
+
+__all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
+
+_NOISE_SD = 5_000.0
+_MAX_SIZE = 30
+
+
+def department_sizes(n_departments: int, smallest: int, largest: int) -> np.ndarray:
+    """Sizes spread evenly from ``smallest`` to ``largest`` faculty (in either order)."""
+    low, high = sorted((int(smallest), int(largest)))
+    return np.round(np.linspace(low, high, int(n_departments))).astype(int)
+
+
+class ShrinkageExplorer(Explorer):
+    """How far each department's base salary is pulled toward the overall line, and why.
+
+    Attributes (beyond those of every explorer): ``sim``, ``fit`` (the ``FitResult``) and
+    ``table``, a DataFrame indexed by department with columns ``n`` (faculty), ``own`` (the
+    department's own estimate of its base salary, $, using the model's common raise),
+    ``partial`` (the multilevel estimate, $), ``truth`` ($) and ``weight`` (the precision weight
+    on the department's own data, 0 to 1).
+    """
+
+    title = "Shrinkage: small departments borrow strength from the others"
+
+    def __init__(
+        self,
+        *,
+        n_departments: int = 12,
+        smallest: int = 1,
+        largest: int = 30,
+        variance_ratio: float = 0.2,
+        seed: simdata.Seed = None,
+        presentation: bool | None = None,
+    ) -> None:
+        super().__init__(presentation=presentation, figsize=(11.0, 4.4))
+        self._rng = simdata.as_generator(seed)
+        self._sample_seed = int(self._rng.integers(2**32))
+        self.sim: Any = None
+        self.fit: Any = None
+        self.table = pd.DataFrame()
+        c = self.controls
+        c["variance_ratio"] = float_slider(
+            "Between- to within-department variance (\u03c4\u00b2/\u03c3\u00b2)",
+            variance_ratio,
+            0.0,
+            2.0,
+            0.01,
+        )
+        c["n_departments"] = count_slider("Number of departments", n_departments, 2, 50)
+        c["smallest"] = count_slider("Smallest department (faculty)", smallest, 1, _MAX_SIZE)
+        c["largest"] = count_slider("Largest department (faculty)", largest, 1, _MAX_SIZE)
+        c["show_truth"] = toggle("Truth (the simulated base salaries)", False)
+        c["new_sample"] = button("New sample", "Draw new departments and faculty")
+        c["new_sample"].on_click(self._new_sample)
+        self._watch(["variance_ratio", "n_departments", "smallest", "largest", "show_truth"])
+        self._build_figure()
+        self._assemble(
+            [
+                (
+                    "How departments differ",
+                    [c["variance_ratio"], widgets_html_hint()],
+                ),
+                (
+                    "Department sizes",
+                    [c["n_departments"], c["smallest"], c["largest"], c["new_sample"]],
+                ),
+                ("Show", [c["show_truth"]]),
+            ]
+        )
+        self.update()
+
+    def _new_sample(self, _button: Any = None) -> None:
+        self._sample_seed = int(self._rng.integers(2**32))
+        self.fit = None
+        self.request_update()
+
+    def _build_figure(self) -> None:
+        with self._rc_context():
+            self.ax_pull, self.ax_weight = self.figure.subplots(
+                1, 2, gridspec_kw={"width_ratios": [1.3, 1.0]}
+            )
+            self.figure.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.9, wspace=0.3)
+            ax = self.ax_pull
+            ax.set_xlim(0, _MAX_SIZE + 1)
+            ax.set_xlabel("Faculty in the department")
+            ax.set_ylabel("Department base salary ($ at 0 years)")
+            ax.yaxis.set_major_formatter(style.dollar_formatter())
+            ax.set_title("Own estimate \u2192 multilevel estimate")
+            (self.overall,) = ax.plot([0, _MAX_SIZE + 1], [np.nan, np.nan], color="black", lw=2)
+            self.arrows = LineCollection([], colors="#888888", linewidths=1.2)
+            ax.add_collection(self.arrows)
+            (self.own,) = ax.plot(
+                [],
+                [],
+                "o",
+                mfc="white",
+                mec="#333333",
+                ms=7,
+                mew=1.3,
+                ls="none",
+                label="Own data only",
+            )
+            self.partial = ax.scatter(
+                np.empty(0), np.empty(0), s=45, zorder=3, linewidths=0, label="Multilevel estimate"
+            )
+            (self.truth,) = ax.plot(
+                [], [], "x", color="#555555", ms=7, mew=1.6, ls="none", label="Truth"
+            )
+            self._overall_handle = ax.plot([], [], color="black", lw=2, label="Overall line")[0]
+            self._legend_truth: bool | None = None
+            w = self.ax_weight
+            w.set_xlim(0, _MAX_SIZE + 1)
+            w.set_ylim(0, 1.05)
+            w.set_xlabel("Faculty in the department")
+            w.set_ylabel("Weight on the department's own data")
+            w.set_title("Precision weight  n / (n + \u03c3\u00b2/\u03c4\u00b2)")
+            grid = np.linspace(0, _MAX_SIZE + 1, 200)
+            self._grid = grid
+            (self.curve_est,) = w.plot(
+                grid, np.zeros_like(grid), color="black", lw=2, label="Estimated"
+            )
+            (self.curve_true,) = w.plot(
+                grid, np.zeros_like(grid), color="#777777", lw=1.5, ls="--", label="True"
+            )
+            self.weights = w.scatter(np.empty(0), np.empty(0), s=45, zorder=3, linewidths=0)
+            w.legend(loc="lower right", fontsize="small")
+        self._renderer.animate(
+            self.overall,
+            self.arrows,
+            self.own,
+            self.partial,
+            self.truth,
+            self.curve_est,
+            self.curve_true,
+            self.weights,
+        )
+
+    def _make_legend(self, show_truth: bool) -> None:
+        if show_truth == self._legend_truth:
+            return
+        self._legend_truth = show_truth
+        handles = [self.own, self.partial] + ([self.truth] if show_truth else [])
+        with self._rc_context():
+            self.ax_pull.legend(
+                handles=[*handles, self._overall_handle], loc="upper right", fontsize="small"
+            )
+        self._renderer.invalidate()
+
+    def _refresh(self) -> list[str]:
+        c = self.controls
+        self._make_legend(bool(c["show_truth"].value))
+        ratio = float(c["variance_ratio"].value)
+        n_groups = int(c["n_departments"].value)
+        sizes = department_sizes(n_groups, c["smallest"].value, c["largest"].value)
+        base_sd = _NOISE_SD * np.sqrt(ratio)
+        sim = simdata.faculty_salaries(
+            n_departments=n_groups,
+            faculty_per_department=[int(s) for s in sizes],
+            base_sd=base_sd,
+            raise_sd=0.0,
+            noise_sd=_NOISE_SD,
+            seed=self._sample_seed,
+        )
+        self.sim = sim
+        x, y, codes, _ = arrays(sim)
+        previous = self.fit
+        start = previous if previous is not None and previous.n_groups == n_groups else None
+        outcome = fit_partial(sim, "varying_intercepts", start=start)
+        self.fit = res = outcome.result
+        notes = list(outcome.notes)
+        n = np.bincount(codes, minlength=n_groups).astype(float)
+        colors = np.array([s.color for s in style.distinct_styles(n_groups)])
+        truth = sim.truth["intercept"].to_numpy(float)
+        if res is None:
+            self.table = pd.DataFrame()
+            for artist in (self.partial, self.own, self.arrows, self.weights, self.curve_est):
+                artist.set_visible(False)
+            return notes
+        alpha, beta = (float(v) for v in res.fixed_effects["estimate"])
+        tau = float(res.group_sd["intercept"])
+        sigma = float(res.residual_sd)
+        # A department's own estimate of its base: its mean salary less the common raise times
+        # its mean experience. The multilevel estimate is the overall base plus weight times the
+        # department's difference from it (exact for this model, given the fitted raise).
+        own = np.bincount(codes, y - beta * x, n_groups) / n
+        partial = res.group_lines["intercept"].reindex(sim.truth.index).to_numpy(float)
+        weight = n * tau**2 / (n * tau**2 + sigma**2) if sigma > 0 else np.ones_like(n)
+        self.table = pd.DataFrame(
+            {"n": n.astype(int), "own": own, "partial": partial, "truth": truth, "weight": weight},
+            index=sim.truth.index,
+        )
+        # Departments of equal size sit on top of each other; a small sideways offset keeps each
+        # one visible.
+        jitter = (np.arange(n_groups) % 3 - 1) * 0.18 if n_groups > 1 else np.zeros(1)
+        xs = n + jitter
+        self.own.set_data(xs, own)
+        self.own.set_visible(True)
+        self.partial.set_offsets(np.column_stack([xs, partial]))
+        self.partial.set_facecolors(colors)
+        self.partial.set_visible(True)
+        self.truth.set_data(xs, truth)
+        self.truth.set_visible(bool(c["show_truth"].value))
+        self.arrows.set_segments(
+            np.stack([np.column_stack([xs, own]), np.column_stack([xs, partial])], axis=1)
+        )
+        self.arrows.set_visible(True)
+        self.overall.set_ydata([alpha, alpha])
+        self._set_limits(self.ax_pull, y=np.concatenate([own, partial, truth, [alpha]]))
+        self.weights.set_offsets(np.column_stack([xs, weight]))
+        self.weights.set_facecolors(colors)
+        self.weights.set_visible(True)
+        grid = self._grid
+        self.curve_est.set_ydata(grid * tau**2 / (grid * tau**2 + sigma**2))
+        self.curve_est.set_visible(True)
+        self.curve_true.set_ydata(grid * ratio / (grid * ratio + 1.0))
+
+        if tau <= 1e-3 * max(sigma, 1.0):
+            if ratio == 0:
+                notes.insert(
+                    0,
+                    "The model estimates no difference between departments; with these settings "
+                    "that is the right answer (you set the ratio to 0), so every department gets "
+                    "weight 0 and sits on the overall line.",
+                )
+            else:
+                notes.insert(
+                    0,
+                    "The model estimates no difference between departments although they do "
+                    "differ: with this much noise and these few faculty the differences are "
+                    "hidden, so every department is pulled all the way to the overall line.",
+                )
+        elif ratio == 0:
+            notes.insert(
+                0,
+                "You set the ratio to 0 (departments do not differ), yet the model estimates a "
+                "small spread: chance differences in one sample look like real ones.",
+            )
+        if (n == 1).any() and tau > 0:
+            notes.append(
+                "A department with one faculty member has only one salary to go on, so it gets "
+                f"the least weight ({weight[n == 1].max():.2f}) and is pulled furthest."
+            )
+        self._fill_readout(ratio, base_sd, tau, sigma)
+        return notes
+
+    def _fill_readout(self, ratio: float, base_sd: float, tau: float, sigma: float) -> None:
+        est_ratio = tau**2 / sigma**2 if sigma > 0 else np.nan
+        half_true = "\u2014" if ratio == 0 else f"{1 / ratio:,.1f} faculty"
+        half_est = "\u2014" if not est_ratio > 0 else f"{1 / est_ratio:,.1f} faculty"
+        rows = [
+            [
+                "Between- to within-department variance (\u03c4\u00b2/\u03c3\u00b2)",
+                f"{ratio:.2f}",
+                f"{est_ratio:.2f}",
+            ],
+            [
+                "Spread of base salaries between departments (SD, \u03c4)",
+                dollars(base_sd),
+                dollars(tau),
+            ],
+            [
+                "Spread of salaries within a department (SD, \u03c3)",
+                dollars(_NOISE_SD),
+                dollars(sigma),
+            ],
+            ["Size at which a department's own data get half the weight", half_true, half_est],
+        ]
+        html = self._readout_table(["", "True (setting)", "Estimated"], rows)
+        if len(self.table) <= 12:
+            t = self.table
+            detail = [
+                [
+                    str(name),
+                    f"{row.n:d}",
+                    dollars(row.own),
+                    dollars(row.partial),
+                    f"{row.weight:.2f}",
+                ]
+                for name, row in zip(t.index, t.itertuples(index=False), strict=True)
+            ]
+            html += "<br>" + self._readout_table(
+                ["Department", "Faculty", "Own data only", "Multilevel", "Weight on own data"],
+                detail,
+            )
+        self.readout.value = html
+
+
+def widgets_html_hint() -> Any:
+    import ipywidgets as widgets
+
+    return widgets.HTML(
+        "<small>0: departments do not differ. 1: the spread between departments equals the "
+        "noise within them. The noise within departments stays at $5,000.</small>",
+        layout=widgets.Layout(width="430px"),
+    )
+
+
+def shrinkage_explorer(
+    *,
+    n_departments: int = 12,
+    smallest: int = 1,
+    largest: int = 30,
+    variance_ratio: float = 0.2,
+    seed: simdata.Seed = None,
+    presentation: bool | None = None,
+) -> ShrinkageExplorer:
+    """Explore shrinkage: unbalanced departments and the ratio of between- to within-variance.
+
+    Parameters
+    ----------
+    n_departments : int
+        Number of departments (2 to 50).
+    smallest, largest : int
+        Faculty in the smallest and largest department (1 to 30); sizes are spread evenly
+        between them.
+    variance_ratio : float
+        tau^2 / sigma^2: the variance of base salaries between departments over the variance of
+        salaries within a department (0 to 2); the within-department SD stays at $5,000.
+    seed : int, numpy.random.Generator or None
+        Fixes the samples drawn.
+    presentation : bool or None
+        Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
+
+    Returns
+    -------
+    ShrinkageExplorer
+
+    Example
+    -------
+    >>> explorer = shrinkage_explorer(seed=1)
+    >>> explorer.controls["variance_ratio"].value = 1.0
+    """
+    return ShrinkageExplorer(
+        n_departments=n_departments,
+        smallest=smallest,
+        largest=largest,
+        variance_ratio=variance_ratio,
+        seed=seed,
+        presentation=presentation,
+    )
