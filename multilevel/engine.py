@@ -127,6 +127,9 @@ class _Stats:
     yty: float
     n: int
     K: np.ndarray  # (2, q): Z columns = X columns @ K
+    zx: np.ndarray  # (G, q, 2): Z'X per group
+    zz: np.ndarray  # (G, q, q): Z'Z per group
+    zy: np.ndarray  # (G, q): Z'y per group
     B: np.ndarray  # (q, q): internal random effects -> original x units (before y scaling)
     x_mean: float
     x_scale: float
@@ -183,7 +186,12 @@ def _make_stats(
     else:
         K, B = np.array([[1.0, shift], [0.0, 1.0]]), np.diag([1.0, 1.0 / x_scale])
     del parts
-    return _Stats(xtx, xty, float(ys @ ys), int(x.size), K, B, x_mean, x_scale, y_mean, y_scale)
+    zx = K.T @ xtx
+    zz = zx @ K
+    zy = xty @ K
+    return _Stats(
+        xtx, xty, float(ys @ ys), int(x.size), K, zx, zz, zy, B, x_mean, x_scale, y_mean, y_scale
+    )
 
 
 def _evaluate(theta: np.ndarray, st: _Stats, correlated: bool, reml: bool, full: bool = False):
@@ -193,11 +201,11 @@ def _evaluate(theta: np.ndarray, st: _Stats, correlated: bool, reml: bool, full:
     xty_sum = st.xty.sum(0)
     n_fix = 2
     dof = st.n - n_fix if reml else st.n
+    if q == 1:
+        return _evaluate_one(float(theta[0]), st, reml, dof, full)
     if q:
         lam = _lambda(theta, q, correlated)
-        zx = st.K.T @ st.xtx  # (G, q, 2): Z'X per group
-        zz = zx @ st.K  # (G, q, q)
-        zy = st.xty @ st.K  # (G, q)
+        zx, zz, zy = st.zx, st.zz, st.zy
         m = np.eye(q) + lam.T @ zz @ lam
         if q == 1:
             det = m[:, 0, 0]
@@ -241,6 +249,32 @@ def _evaluate(theta: np.ndarray, st: _Stats, correlated: bool, reml: bool, full:
         return dev, grad
     blups = np.einsum("gab,gb->ga", r, ze) if q else None
     return dev, grad, beta, xtwx_inv, r2, dof, blups, (r if q else None)
+
+
+def _evaluate_one(t: float, st: _Stats, reml: bool, dof: int, full: bool):
+    """``_evaluate`` for one random effect: the same formulas with 1x1 blocks as plain arrays."""
+    zx, zz, zy = st.zx[:, 0, :], st.zz[:, 0, 0], st.zy[:, 0]
+    m = 1.0 + t * t * zz
+    r = t * t / m  # Lambda M^-1 Lambda'
+    rzx = zx * r[:, None]
+    xtwx = st.xtx.sum(0) - rzx.T @ zx
+    xtwy = st.xty.sum(0) - rzx.T @ zy
+    ytwy = st.yty - float(r @ (zy * zy))
+    xtwx_inv = np.linalg.inv(xtwx)
+    beta = xtwx_inv @ xtwy
+    r2 = max(float(ytwy - beta @ xtwy), 1e-300)
+    dev = float(np.log(m).sum()) + dof * (1.0 + _LOG_2PI + math.log(r2 / dof))
+    ze = zy - zx @ beta
+    v = ze / m
+    qval = float((zz / m).sum()) - (dof / r2) * float(v @ v)
+    if reml:
+        dev += math.log(np.linalg.det(xtwx))
+        c = zx / m[:, None]
+        qval -= float(np.einsum("ga,ab,gb->", c, xtwx_inv, c))
+    grad = np.array([2.0 * qval * t])
+    if not full:
+        return dev, grad
+    return dev, grad, beta, xtwx_inv, r2, dof, (r * ze)[:, None], r[:, None, None]
 
 
 def profiled_deviance(
@@ -365,29 +399,44 @@ def fit_arrays(
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             return _evaluate(theta, st, correlated, reml)
 
-        options = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 1000}
-        first = scipy.optimize.minimize(
-            objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds, options=options
-        )
-        # Verify rather than trust: restart from the answer; keep whichever is better.
-        second = scipy.optimize.minimize(
-            objective, first.x, jac=True, method="L-BFGS-B", bounds=bounds, options=options
-        )
-        best = second if second.fun <= first.fun else first
-        n_evals = int(first.nfev + second.nfev)
+        options = {"ftol": 1e-12, "gtol": 1e-6, "maxiter": 1000}
+
+        def run(theta_start: np.ndarray) -> scipy.optimize.OptimizeResult:
+            return scipy.optimize.minimize(
+                objective,
+                theta_start,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options=options,
+            )
+
+        diagonal = np.array([i == j for i, j in index])
+        runs = [run(theta0)]
+        # Verify rather than trust. theta_k = 0 on the diagonal is always a stationary point
+        # (the deviance is even in it), so a gradient method that lands there stays even when
+        # the optimum is elsewhere: restart with such entries moved away from zero.
+        restart = runs[0].x.copy()
+        restart[diagonal & (restart < 1e-3)] = 0.5
+        runs.append(run(restart))
+        tol = 1e-7 * max(1.0, abs(runs[0].fun))
+        if abs(runs[0].fun - runs[1].fun) > tol:
+            runs.append(run(min(runs, key=lambda r: r.fun).x))
+        best = min(runs, key=lambda r: r.fun)
+        converged_runs = sorted(r.fun for r in runs)[:2]
+        n_evals = int(sum(r.nfev for r in runs))
         theta = best.x
         # A diagonal entry a hair above zero is a boundary optimum blurred by the optimiser.
-        for k, (i, j) in enumerate(index):
-            if i == j and 0.0 < theta[k] < 1e-5:
+        for k, is_diag in enumerate(diagonal):
+            if is_diag and 0.0 < theta[k] < 1e-5:
                 trial = theta.copy()
                 trial[k] = 0.0
                 if objective(trial)[0] <= best.fun + 1e-10:
                     theta = trial
         _, grad = objective(theta)
-        free = np.array(
-            [not (i == j and theta[k] == 0.0 and grad[k] > 0) for k, (i, j) in enumerate(index)]
-        )
-        converged = bool(first.fun - best.fun < 1e-6 and np.all(np.abs(grad[free]) < 1e-3))
+        free = ~(diagonal & (theta == 0.0))
+        agree = converged_runs[1] - converged_runs[0] <= tol
+        converged = bool(agree and np.all(np.abs(grad[free]) < 1e-3 * max(1.0, abs(best.fun))))
     else:
         theta = np.zeros(0)
     dev, _, beta, xtwx_inv, r2, dof, blups_int, r = _evaluate(
