@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -58,6 +59,9 @@ _toy_latency_s: list[float] = []
 
 def _notebook_params() -> list:
     params = [pytest.param(TOY_NOTEBOOK, id="toy_slider")]
+    # Extra notebooks to drive the same way, e.g. a scratch copy of a lesson while debugging it.
+    for extra in filter(None, os.environ.get("ML_BROWSER_EXTRA", "").split(os.pathsep)):
+        params.append(pytest.param(Path(extra).resolve(), id=f"extra-{Path(extra).stem}"))
     for number in LESSONS_WITH_EXPLORERS:
         found = sorted((REPO / "course").glob(f"0{number}_*.ipynb"))
         params += [pytest.param(path, id=path.stem) for path in found]
@@ -134,13 +138,13 @@ def _student_session(page, server, notebook: Path, *, echoes_value: bool) -> dic
     started = time.monotonic()
     student.open_notebook(page, server.lab_url(notebook.name))
     student.run_all_cells(page)
+    problems = student.problems_shown(page)
+    assert not problems, "after Run All:\n" + "\n".join(problems)
     cells = student.explorer_cells(page)
     assert cells, "no explorer: no cell output holds an ipywidgets slider after Run All"
     for cell in cells:
         student.wait_explorer_ready(cell)
     ready_s = time.monotonic() - started
-    problems = student.problems_shown(page)
-    assert not problems, "after Run All:\n" + "\n".join(problems)
 
     latencies = []
     for index, cell in enumerate(cells):
@@ -173,27 +177,31 @@ def _report(line: str, capsys) -> None:
 def test_student_moves_explorer_slider(notebook, chromium, tmp_path, capsys, record_property):
     root = tmp_path / "root"
     copy_notebook(notebook, root)
-    is_toy = notebook == TOY_NOTEBOOK
+    is_toy = notebook.name.startswith("toy_")
     log = student.PageLog()
     server = start_lab(root, tmp_path / "home")
     page = None
+    failed_in = None
     try:
         page = student.new_student_page(chromium, log)
         result = _student_session(page, server, notebook, echoes_value=is_toy)
         assert not log.page_errors, "JavaScript errors in the page:\n" + "\n".join(log.page_errors)
     except BaseException as error:
-        directory = ARTIFACTS / f"{notebook.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-        if page is not None:
-            student.save_artifacts(page, log, server.log_path, directory)
-        message = f"browser test artifacts for {notebook.name}: {directory}"
-        print(message)
+        failed_in = ARTIFACTS / f"{notebook.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        console_text = student.save_artifacts(page, log, failed_in) if page is not None else ""
         if hasattr(error, "add_note"):
-            error.add_note(message)
+            if console_text:
+                error.add_note(f"JupyterLab's log console shows:\n{console_text[-2000:]}")
+            error.add_note(f"browser test artifacts for {notebook.name}: {failed_in}")
+        print(f"browser test artifacts for {notebook.name}: {failed_in}")
         raise
     finally:
         if page is not None:
             page.context.close()
         stop_lab(server)
+        if failed_in is not None:
+            # After the stop, so that the kernel's last words are in it too.
+            shutil.copyfile(server.log_path, failed_in / "jupyterlab.log")
 
     median = sorted(result["latency_s"])[len(result["latency_s"]) // 2]
     record_property("redraw_latency_s", round(median, 3))

@@ -8,7 +8,6 @@ Selectors are JupyterLab 4 / ipywidgets 8 ones; they were read off the live DOM 
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -246,6 +245,19 @@ def problems_shown(page) -> list[str]:
     return problems
 
 
+def log_console_text(page) -> str:
+    """Open JupyterLab's log console (where output of widget callbacks that belongs to no cell goes,
+    such as a callback's traceback) and return its text; ``""`` when it holds nothing."""
+    item = page.locator(".jp-LogConsoleStatusItem")
+    if not (item.count() and item.first.is_visible()):
+        return ""
+    item.first.locator("[role=button]").first.click()
+    panel = page.locator(".jp-LogConsolePanel")
+    panel.first.wait_for(timeout=5000)
+    page.wait_for_timeout(300)
+    return panel.first.inner_text()
+
+
 def explorer_cells(page):
     """Locators of the code cells whose outputs hold at least one ipywidgets slider."""
     return page.locator(EXPLORER_CELL).all()
@@ -278,7 +290,7 @@ def _explorer_text(cell) -> str:
     return cell.evaluate(
         """(cell) => {
           const area = cell.querySelector('.jp-OutputArea').cloneNode(true);
-          area.querySelectorAll('.widget-slider').forEach(e => e.remove());
+          area.querySelectorAll('.widget-slider, .jp-OutputPrompt').forEach(e => e.remove());
           return area.innerText.trim();
         }"""
     )
@@ -318,9 +330,10 @@ def step_slider(cell, *, slider_index: int = 0, timeout_s: float = 10.0) -> Slid
             polling="raf",
         )
     except Exception as error:
+        shown = "".join(f"\n  {problem}" for problem in problems_shown(page))
         raise AssertionError(
             f"the figure did not redraw within {timeout_s:.0f} s of pressing {key} on a slider "
-            f"(value {value_before!r} -> {handle.get_attribute('aria-valuetext')!r})"
+            f"(value {value_before!r} -> {handle.get_attribute('aria-valuetext')!r}){shown}"
         ) from error
     latency_s = page.evaluate("() => (window.__mlWatch.t1 - window.__mlWatch.t0) / 1000")
     value_after = handle.get_attribute("aria-valuetext") or ""
@@ -354,18 +367,22 @@ def median_latency_s(steps: list[SliderStep]) -> float:
     return statistics.median(step.latency_s for step in steps)
 
 
-def save_artifacts(page, log: PageLog, server_log: Path | None, directory: Path) -> Path:
-    """Save a full-page screenshot, each explorer's screenshot, the browser log and the server
-    log into ``directory``; return it. Never raises (it runs while a test is already failing)."""
+def save_artifacts(page, log: PageLog, directory: Path) -> str:
+    """Save screenshots (the page, each explorer, the log console), the browser console and the
+    log console's text into ``directory``; return the log console's text for the failure message.
+    Never raises: it runs while a test is already failing."""
     directory.mkdir(parents=True, exist_ok=True)
+    console_text = ""
     try:
-        page.screenshot(path=str(directory / "page.png"), full_page=True)
+        page.screenshot(path=str(directory / "page.png"))
         for index, cell in enumerate(explorer_cells(page)):
             cell.scroll_into_view_if_needed()
             cell.screenshot(path=str(directory / f"explorer-{index}.png"))
+        console_text = log_console_text(page)
+        if console_text:
+            page.screenshot(path=str(directory / "page-with-log-console.png"))
+            (directory / "log-console.txt").write_text(console_text)
     except Exception as error:  # a closed or crashed page still leaves the logs
-        log.page_errors.append(f"(while taking screenshots: {error})")
+        log.page_errors.append(f"(while saving artifacts: {error})")
     (directory / "browser-console.log").write_text(log.text())
-    if server_log is not None and server_log.exists():
-        shutil.copyfile(server_log, directory / "jupyterlab.log")
-    return directory
+    return console_text
