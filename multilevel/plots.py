@@ -168,21 +168,14 @@ def _group_noun(group: str) -> str:
     return str(group).replace("_", " ")
 
 
-def _parameter_label(result: Any, parameter: str, *, prefix: str = "") -> str:
+def _parameter_label(result: Any, parameter: str) -> str:
     """'Intercept: salary at experience = 0 ($)' or 'Slope ($ per year of experience)'."""
     y, x = result.y, result.x
     if parameter == "intercept":
         unit = style.unit_of(y)
-        where = f"{y} at {x} = {_center(result):g}"
-        text = f"{prefix}intercept: {where}" if prefix else f"Intercept: {where}"
+        text = f"Intercept: {y} at {x} = {_center(result):g}"
         return f"{text} ({unit})" if unit else text
-    uy, ux = style.unit_of(y), style.unit_of(x)
-    if ux in ("years", "days"):
-        per = f"per {ux[:-1]} of {x}"
-    else:
-        per = f"per unit of {x}"
-    unit = f"{uy} {per}" if uy else f"{y} {per}"
-    return f"{prefix}slope ({unit})" if prefix else f"Slope ({unit})"
+    return f"Slope ({style.slope_unit(y, x)})"
 
 
 def _param_axis_format(axis: Any, result: Any, parameter: str) -> None:
@@ -1305,7 +1298,7 @@ def truth_plot(
     if has_se.any():
         values += [est[has_se] - 1.96 * se[has_se], est[has_se] + 1.96 * se[has_se]]
     if true_pop is not None:
-        ax.errorbar(
+        marker_line, _caps, _bars = ax.errorbar(
             [true_pop],
             [float(fe["estimate"])],
             yerr=[
@@ -1319,8 +1312,8 @@ def truth_plot(
             capsize=_ms(0.8),
             zorder=4,
             label="Population (fixed effect ± 95% CI)",
-            gid="population-estimate",
         )
+        marker_line.set_gid("population-estimate")
         values.append(np.array([true_pop, fe["ci_lower"], fe["ci_upper"]], dtype=float))
     lo = float(np.nanmin(np.concatenate(values)))
     hi = float(np.nanmax(np.concatenate(values)))

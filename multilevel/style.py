@@ -430,8 +430,10 @@ _UNITS: dict[str, str] = {
     "length_of_stay": "days",
     "stay": "days",
     "days": "days",
-    "severity": "score",
+    "severity": "points",
     "recovery": "days",
+    "recovery_days": "days",
+    "points": "points",
     "satisfaction": "score",
     "blood_pressure": "mmHg",
     "systolic": "mmHg",
@@ -444,9 +446,16 @@ _NAMES: dict[str, str] = {
     "log_radon": "Log radon",
     "gpa": "GPA",
     "length_of_stay": "Length of stay",
+    "recovery_days": "Recovery time",
 }
 
-_SINGULAR: dict[str, str] = {"years": "year", "days": "day"}
+_SINGULAR: dict[str, str] = {
+    "years": "year",
+    "days": "day",
+    "points": "point",
+    "grade points": "grade point",
+    "activities": "activity",
+}
 
 
 def _normalise(column: str) -> str:
@@ -520,19 +529,19 @@ def axis_label(column: str, *, unit: str | None = None) -> str:
     return f"{name} ({unit})" if unit else name
 
 
-def slope_unit(y: str, x: str) -> str | None:
-    """The unit of a slope of ``y`` on ``x``: ``"$ per year"`` for salary on experience.
+def slope_unit(y: str, x: str) -> str:
+    """The unit of a slope of ``y`` on ``x``: ``"$ per year of experience"``.
 
     Example
     -------
-    >>> slope_unit("salary", "experience")
-    '$ per year'
+    >>> slope_unit("salary", "experience"), slope_unit("recovery_days", "severity")
+    ('$ per year of experience', 'days per point of severity')
+    >>> slope_unit("score", "hours")
+    'score per unit of hours'
     """
     uy, ux = unit_of(y), unit_of(x)
-    if uy is None and ux is None:
-        return None
-    ux_text = _SINGULAR.get(ux, ux) if ux else f"unit of {_display_name(x).lower()}"
-    return f"{uy or 'units'} per {ux_text}"
+    per = f"per {_SINGULAR[ux]} of {x}" if ux in _SINGULAR else f"per unit of {x}"
+    return f"{uy or y} {per}"
 
 
 def format_axis(ax: Any, *, x: str | None = None, y: str | None = None) -> None:

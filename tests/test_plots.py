@@ -1,0 +1,459 @@
+"""The course's figures draw what the fits say, with labels, units and legends.
+
+Every check compares the drawn artists with an independent source: ``FitResult.predict`` for
+line heights, ``group_lines`` of separately made fits for shrinkage arrows and caterpillars,
+and the simulation's truth for the truth plot. A plot that draws the wrong model, the wrong
+group or the wrong end of an arrow fails here.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.text import Annotation
+
+import multilevel as ml
+from multilevel import plots, style
+from simdata import faculty_salaries, hospital_patients
+
+MODELS_DRAWN = [
+    "complete_pooling",
+    "no_pooling",
+    "varying_intercepts",
+    "varying_slopes",
+    "varying_both",
+    "varying_both_uncorrelated",
+]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    # Unbalanced on purpose: small departments shrink visibly more than large ones.
+    return faculty_salaries(n_departments=8, faculty_per_department=(3, 30), seed=20240611)
+
+
+@pytest.fixture(scope="module")
+def fits(sim):
+    out = {m: ml.fit(sim, model=m) for m in MODELS_DRAWN}
+    out["no_pooling_intercepts"] = ml.fit(sim, model="no_pooling", varying="intercepts")
+    out["varying_both_centred"] = ml.fit(sim, model="varying_both", center=True)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _course_style():
+    with mpl.rc_context():
+        style.use_course_style(presentation=False)
+        yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def png_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("plots")
+
+
+def _save(fig: Figure, png_dir, name: str) -> None:
+    path = png_dir / f"{name}.png"
+    fig.savefig(path)
+    assert path.stat().st_size > 10_000, f"{name}.png looks empty"
+
+
+def _lines(ax: Axes, gid: str) -> list:
+    return [line for line in ax.get_lines() if line.get_gid() == gid]
+
+
+def _assert_labelled(ax: Axes, *, x: str | None = None, y: str | None = None) -> None:
+    assert ax.get_title(), "every figure needs a title"
+    if x is not None:
+        assert ax.get_xlabel() == x
+    if y is not None:
+        assert ax.get_ylabel() == y
+
+
+def _legend_labels(legend) -> list[str]:
+    assert legend is not None, "expected a legend"
+    return [t.get_text() for t in legend.get_texts()]
+
+
+# ------------------------------------------------------------------------------------ style
+
+
+def test_group_colors_are_stable_distinct_and_colour_blind_safe():
+    names = ["Physics", "Biology", "Chemistry", "English", "History", "Art", "Law", "Music"]
+    colors = style.group_colors(names)
+    assert len(set(colors.values())) == 8, "the default eight departments need eight colours"
+    okabe_ito = set(style.OKABE_ITO.values()) | {"#999999"}
+    assert set(colors.values()) <= okabe_ito
+    assert style.POPULATION_COLOR not in colors.values(), "black is kept for the population"
+    # Same colour whatever the order or source of the labels.
+    assert style.group_colors(list(reversed(names))) == colors
+    assert style.group_colors(pd.Categorical(names, categories=names[::-1])) == colors
+
+
+def test_distinct_styles_stay_distinguishable_beyond_the_palette():
+    many = style.distinct_styles(30)
+    keys = {(s.color, str(s.linestyle), s.marker) for s in many}
+    assert len(keys) == 30
+    with pytest.raises(ValueError, match="n must be a non-negative integer, got -1"):
+        style.distinct_styles(-1)
+
+
+def test_dollar_and_years_formatters():
+    short, full = style.dollar_formatter(), style.dollar_formatter(short=False)
+    assert [short(v, 0) for v in (60_000, 62_500, 1_500, 0, -5_000)] == [
+        "$60k",
+        "$62.5k",
+        "$1.5k",
+        "$0",
+        "-$5k",
+    ]
+    assert full(60_000, 0) == "$60,000"
+    assert style.years_formatter()(10.0, 0) == "10"
+
+
+def test_axis_labels_carry_units_for_known_data_sets():
+    assert style.axis_label("salary") == "Salary ($)"
+    assert style.axis_label("experience") == "Experience (years)"
+    assert style.axis_label("log_radon") == "Log radon (log pCi/L)"
+    assert style.axis_label("recovery_days") == "Recovery time (days)"
+    assert style.axis_label("shoe_size") == "Shoe size"
+    assert style.slope_unit("salary", "experience") == "$ per year of experience"
+
+
+def test_presentation_mode_switches_and_restores_in_one_place():
+    normal_font = mpl.rcParams["font.size"]
+    normal_lw = mpl.rcParams["lines.linewidth"]
+    with style.presentation_mode():
+        assert style.is_presentation_mode()
+        assert mpl.rcParams["font.size"] > normal_font
+        assert mpl.rcParams["lines.linewidth"] > normal_lw
+        fig, ax = plt.subplots()
+        big = ax.xaxis.label.get_fontsize()
+    assert not style.is_presentation_mode()
+    assert mpl.rcParams["font.size"] == normal_font
+    fig, ax = plt.subplots()
+    assert ax.xaxis.label.get_fontsize() < big
+    # Called on its own it stays on until switched off.
+    style.presentation_mode()
+    try:
+        assert mpl.rcParams["font.size"] == style.PRESENTATION_RC["font.size"]
+    finally:
+        style.presentation_mode(False)
+    assert mpl.rcParams["font.size"] == style.COURSE_RC["font.size"]
+    with pytest.raises(ValueError, match="on must be True or False"):
+        style.presentation_mode("yes")
+
+
+# ----------------------------------------------------------------------------- fitted lines
+
+
+@pytest.mark.parametrize("model", [*MODELS_DRAWN, "varying_both_centred"])
+def test_fitted_lines_follow_the_fit(sim, fits, model):
+    res = fits[model]
+    fig, ax = plt.subplots()
+    out = plots.fitted_lines_plot(res, sim, ax=ax)
+    assert out is ax
+    _assert_labelled(ax, x="Experience (years)", y="Salary ($)")
+    group_lines = _lines(ax, "group-line")
+    population = _lines(ax, "population-line")
+    if res.model == "complete_pooling":
+        assert group_lines == [] and len(population) == 1
+    else:
+        assert len(group_lines) == sim.n_groups, "one line per department"
+        assert {line.get_label() for line in group_lines} == {str(g) for g in sim.truth.index}
+    for line in group_lines:
+        xs = np.asarray(line.get_xdata(), dtype=float)
+        expected = res.predict(xs, group=line.get_label())
+        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-10)
+    for line in population:
+        xs = np.asarray(line.get_xdata(), dtype=float)
+        np.testing.assert_allclose(line.get_ydata(), res.predict(xs), rtol=1e-10)
+    # Lines span the data's experience range, and every faculty member is drawn.
+    all_x = np.concatenate([np.asarray(line.get_xdata()) for line in ax.get_lines()])
+    assert all_x.min() == sim.data["experience"].min()
+    assert all_x.max() == sim.data["experience"].max()
+    assert sum(len(c.get_offsets()) for c in ax.collections) == sim.n_obs
+    labels = _legend_labels(ax.get_legend())
+    assert set(map(str, sim.truth.index)) <= set(labels)
+
+
+def test_fitted_lines_plot_uses_current_axes_and_other_data(sim, fits):
+    fig, (left, right) = plt.subplots(1, 2)
+    plt.sca(right)
+    assert plots.fitted_lines_plot(fits["varying_intercepts"], sim.data) is right
+    assert not left.has_data()
+    hosp = hospital_patients(seed=3)
+    fig, ax = plt.subplots()
+    plots.fitted_lines_plot(ml.fit(hosp, model="varying_both"), hosp, ax=ax)
+    _assert_labelled(ax, x="Severity (points)", y="Recovery time (days)")
+
+
+def test_fitted_lines_plot_rejects_bad_input(sim, fits):
+    with pytest.raises(ValueError, match="result must be a FitResult"):
+        plots.fitted_lines_plot(sim.data, sim)
+    with pytest.raises(ValueError, match="x_range must be given"):
+        plots.fitted_lines_plot(fits["varying_both"])
+
+
+def test_update_fitted_lines_moves_lines_in_place(sim, fits):
+    fig, ax = plt.subplots()
+    drawn = plots.draw_fitted_lines(ax, fits["varying_intercepts"], sim.data)
+    before = {g: line for g, line in drawn.lines.items()}
+    plots.update_fitted_lines(drawn, fits["varying_both"])
+    for g, line in drawn.lines.items():
+        assert line is before[g]
+        xs = np.asarray(line.get_xdata(), dtype=float)
+        np.testing.assert_allclose(line.get_ydata(), fits["varying_both"].predict(xs, group=g))
+
+
+# ------------------------------------------------------------------------------ the 2x2 graph
+
+
+def test_four_models_plot_draws_each_model_in_its_panel(sim, fits, png_dir):
+    fig = plots.four_models_plot(sim)
+    assert isinstance(fig, Figure)
+    axes = fig.axes[:4]
+    titles = [ax.get_title() for ax in axes]
+    assert titles == [
+        "Complete pooling",
+        "Varying intercepts",
+        "Varying slopes",
+        "Varying intercepts and slopes",
+    ]
+    models = ["complete_pooling", "varying_intercepts", "varying_slopes", "varying_both"]
+    for ax, model in zip(axes, models, strict=True):
+        res = fits[model]
+        group_lines = _lines(ax, "group-line")
+        assert len(group_lines) == (0 if model == "complete_pooling" else sim.n_groups)
+        for line in group_lines:
+            xs = np.asarray(line.get_xdata(), dtype=float)
+            np.testing.assert_allclose(
+                line.get_ydata(), res.predict(xs, group=line.get_label()), rtol=1e-6
+            )
+        (pop,) = _lines(ax, "population-line")
+        np.testing.assert_allclose(pop.get_ydata(), res.predict(pop.get_xdata()), rtol=1e-6)
+        assert ax.get_legend() is None, "one legend for the whole figure"
+    # Varying slopes: every department starts at the same salary; varying intercepts: same raise.
+    starts = [line.get_ydata()[0] for line in _lines(axes[2], "group-line")]
+    assert np.ptp(starts) < 1e-6 * abs(np.mean(starts))
+    slopes = [np.diff(line.get_ydata())[0] for line in _lines(axes[1], "group-line")]
+    assert np.ptp(slopes) < 1e-6 * abs(np.mean(slopes))
+    assert len(fig.legends) == 1
+    labels = _legend_labels(fig.legends[0])
+    assert set(map(str, sim.truth.index)) <= set(labels)
+    assert any("Pooled" in t for t in labels) and any("Population" in t for t in labels)
+    assert {ax.get_ylim() for ax in axes} == {axes[0].get_ylim()}, "shared axes"
+    assert axes[2].get_xlabel() == "Experience (years)"
+    assert axes[0].get_ylabel() == "Salary ($)"
+    assert fig.get_suptitle()
+    _save(fig, png_dir, "four_models")
+
+
+def test_four_models_plot_reuses_given_fits_and_figure(sim, fits):
+    given = {m: fits[m] for m in plots.FOUR_MODELS}
+    fig = plt.figure()
+    out = plots.four_models_plot(
+        sim.data, y="salary", x="experience", group="department", results=given, fig=fig
+    )
+    assert out is fig
+    with pytest.raises(ValueError, match="y='pay' is not a column of data"):
+        plots.four_models_plot(sim.data, y="pay", x="experience", group="department")
+
+
+# --------------------------------------------------------------------------------- pooling
+
+
+def test_pooling_plot_shows_three_kinds_of_line(sim, fits, png_dir):
+    fig, ax = plt.subplots()
+    out = plots.pooling_plot(sim, ax=ax)
+    assert out is ax
+    _assert_labelled(ax, x="Experience (years)", y="Salary ($)")
+    own = _lines(ax, "no-pooling-line")
+    partial = _lines(ax, "partial-pooling-line")
+    (complete,) = _lines(ax, "complete-pooling-line")
+    assert len(own) == len(partial) == sim.n_groups
+    for line in own:
+        xs = np.asarray(line.get_xdata(), dtype=float)
+        np.testing.assert_allclose(
+            line.get_ydata(), fits["no_pooling"].predict(xs, group=line.get_label()), rtol=1e-6
+        )
+        assert line.get_linestyle() == "--"
+    for line in partial:
+        xs = np.asarray(line.get_xdata(), dtype=float)
+        np.testing.assert_allclose(
+            line.get_ydata(), fits["varying_both"].predict(xs, group=line.get_label()), rtol=1e-6
+        )
+        assert line.get_linestyle() == "-"
+    xs = np.asarray(complete.get_xdata(), dtype=float)
+    np.testing.assert_allclose(complete.get_ydata(), fits["complete_pooling"].predict(xs))
+    assert complete.get_linewidth() > max(line.get_linewidth() for line in partial)
+    labels = _legend_labels(ax.get_legend())
+    assert any(t.startswith("No pooling") for t in labels)
+    assert any(t.startswith("Partial pooling") for t in labels)
+    assert any(t.startswith("Complete pooling") for t in labels)
+    _save(fig, png_dir, "pooling")
+
+
+def test_pooling_plot_subset_and_errors(sim, fits):
+    fig, ax = plt.subplots()
+    chosen = list(sim.truth.index[:2])
+    plots.pooling_plot(
+        complete_pooling=fits["complete_pooling"],
+        no_pooling=fits["no_pooling_intercepts"],
+        partial_pooling=fits["varying_intercepts"],
+        model="varying_intercepts",
+        groups=chosen,
+        x_range=(0, 25),
+        ax=ax,
+    )
+    assert sorted(line.get_label() for line in _lines(ax, "partial-pooling-line")) == sorted(chosen)
+    with pytest.raises(ValueError, match="groups has unknown groups"):
+        plots.pooling_plot(sim, groups=["Astrology"])
+    with pytest.raises(ValueError, match="model must be one of"):
+        plots.pooling_plot(sim, model="complete_pooling")
+
+
+def test_pooling_grid_has_one_panel_per_group(sim, fits, png_dir):
+    fig = plots.pooling_grid(sim)
+    assert isinstance(fig, Figure)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == sim.n_groups
+    sizes = [int(t.split("n = ")[1].rstrip(")")) for t in (ax.get_title() for ax in visible)]
+    assert sizes == sorted(sizes), "panels run from the smallest group to the largest"
+    for ax in visible:
+        group = ax.get_title().split(" (n =")[0]
+        assert int(sim.truth.loc[group, "n"]) == sizes[visible.index(ax)]
+        (partial,) = _lines(ax, "partial-pooling-line")
+        xs = np.asarray(partial.get_xdata(), dtype=float)
+        np.testing.assert_allclose(
+            partial.get_ydata(), fits["varying_both"].predict(xs, group=group), rtol=1e-6
+        )
+    _save(fig, png_dir, "pooling_grid")
+
+
+# ------------------------------------------------------------------------------- shrinkage
+
+
+@pytest.mark.parametrize("parameter", ["intercept", "slope"])
+def test_shrinkage_arrows_run_from_no_pooling_to_partial_pooling(sim, fits, png_dir, parameter):
+    fig, ax = plt.subplots()
+    out = plots.shrinkage_plot(sim, parameter=parameter, ax=ax)
+    assert out is ax
+    unit = "$" if parameter == "intercept" else "$ per year of experience"
+    assert ax.get_ylabel().endswith(f"({unit})")
+    assert ax.get_xlabel() == "Observations per department (n)"
+    assert ax.get_title()
+    arrows = [t for t in ax.texts if isinstance(t, Annotation) and t.get_gid() == "shrinkage-arrow"]
+    assert len(arrows) == sim.n_groups
+    own = fits["no_pooling"].group_lines
+    partial = fits["varying_both"].group_lines
+    for arrow in arrows:
+        g = arrow.get_label()
+        (x_tail, y_tail), (x_head, y_head) = arrow.xyann, arrow.xy
+        assert y_tail == pytest.approx(own.loc[g, parameter], rel=1e-9)
+        assert y_head == pytest.approx(partial.loc[g, parameter], rel=1e-9)
+        assert x_tail == x_head == pytest.approx(partial.loc[g, "n"], abs=0.5)
+    (pop,) = _lines(ax, "population-estimate")
+    assert pop.get_ydata()[0] == pytest.approx(
+        fits["varying_both"].fixed_effects.at[parameter, "estimate"]
+    )
+    labels = _legend_labels(ax.get_legend())
+    assert any("No pooling" in t for t in labels) and any("Partial pooling" in t for t in labels)
+    _save(fig, png_dir, f"shrinkage_{parameter}")
+
+
+def test_shrinkage_arrows_point_toward_the_population(sim, fits):
+    # With varying intercepts, each partial-pooling intercept lies between the department's own
+    # estimate and the population mean, so every arrow must end nearer the population line.
+    ax = plots.shrinkage_plot(
+        no_pooling=fits["no_pooling_intercepts"],
+        partial_pooling=fits["varying_intercepts"],
+        parameter="intercept",
+    )
+    pop = fits["varying_intercepts"].fixed_effects.at["intercept", "estimate"]
+    arrows = [t for t in ax.texts if t.get_gid() == "shrinkage-arrow"]
+    assert len(arrows) == sim.n_groups
+    for arrow in arrows:
+        assert abs(arrow.xy[1] - pop) < abs(arrow.xyann[1] - pop)
+
+
+def test_shrinkage_plot_refuses_a_part_that_does_not_vary(sim):
+    with pytest.raises(ValueError, match="parameter='slope' does not vary in a varying_intercepts"):
+        plots.shrinkage_plot(sim, parameter="slope", model="varying_intercepts")
+    with pytest.raises(ValueError, match="parameter must be 'intercept' or 'slope'"):
+        plots.shrinkage_plot(sim, parameter="raise")
+
+
+# ----------------------------------------------------------------------------------- truth
+
+
+@pytest.mark.parametrize("parameter", ["intercept", "slope"])
+def test_truth_plot_puts_estimates_against_the_truth(sim, fits, png_dir, parameter):
+    res = fits["varying_both"]
+    fig, ax = plt.subplots()
+    assert plots.truth_plot(res, sim, parameter=parameter, ax=ax) is ax
+    assert ax.get_xlabel().startswith("True") and ax.get_ylabel().startswith("Estimated")
+    assert "$" in ax.get_xlabel() and ax.get_title()
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-estimates"]
+    drawn = {tuple(np.round(p, 6)) for p in points.get_offsets()}
+    expected = {
+        (
+            round(float(sim.truth.loc[g, parameter]), 6),
+            round(float(res.group_lines.loc[g, parameter]), 6),
+        )
+        for g in sim.truth.index
+    }
+    assert drawn == expected
+    (identity,) = _lines(ax, "identity-line")
+    np.testing.assert_allclose(identity.get_xdata(), identity.get_ydata())
+    (pop,) = [line for line in ax.get_lines() if line.get_gid() == "population-estimate"]
+    true_pop = sim.population["base_mean" if parameter == "intercept" else "raise_mean"]
+    assert pop.get_xdata()[0] == pytest.approx(true_pop)
+    assert pop.get_ydata()[0] == pytest.approx(res.fixed_effects.at[parameter, "estimate"])
+    assert any("Population" in t for t in _legend_labels(ax.get_legend()))
+    _save(fig, png_dir, f"truth_{parameter}")
+
+
+def test_truth_plot_compares_centred_intercepts_at_the_centre(sim, fits):
+    res = fits["varying_both_centred"]
+    ax = plots.truth_plot(res, sim, parameter="intercept")
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-estimates"]
+    true_at_center = sim.truth["intercept"] + sim.truth["slope"] * res.center
+    np.testing.assert_allclose(
+        points.get_offsets()[:, 0], true_at_center.loc[res.group_lines.index]
+    )
+
+
+# ----------------------------------------------------------------------------- caterpillar
+
+
+def test_caterpillar_plot_sorts_department_effects_with_intervals(sim, fits, png_dir):
+    res = fits["varying_intercepts"]
+    fig, ax = plt.subplots()
+    assert plots.caterpillar_plot(res, ax=ax) is ax
+    assert ax.get_title() and ax.get_xlabel().endswith("($)")
+    deviations = res.random_effects["intercept"].sort_values(kind="stable")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [str(g) for g in deviations.index]
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-effects"]
+    np.testing.assert_allclose(
+        points.get_offsets()[:, 0], deviations.to_numpy(), rtol=1e-6, atol=1e-6
+    )
+    # Interval half-widths are 1.96 conditional SDs.
+    (bars,) = [c for c in ax.collections if c is not points]
+    widths = [abs(seg[1, 0] - seg[0, 0]) / 2 for seg in bars.get_segments()]
+    se = res.group_lines.loc[deviations.index, "intercept_se"].to_numpy()
+    np.testing.assert_allclose(widths, 1.96 * se, rtol=1e-6)
+    _save(fig, png_dir, "caterpillar")
+
+
+def test_caterpillar_plot_needs_a_varying_part(fits):
+    with pytest.raises(ValueError, match="does not vary by group in a complete_pooling model"):
+        plots.caterpillar_plot(fits["complete_pooling"])
+    with pytest.raises(ValueError, match="scale must be 'deviation' or 'estimate'"):
+        plots.caterpillar_plot(fits["varying_both"], scale="raw")
