@@ -1,0 +1,213 @@
+"""multilevel.fit: the public API, refusals with clear messages, notes, prediction, LRT."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+import statsmodels.formula.api as smf
+
+import multilevel as ml
+from simdata import faculty_salaries
+
+FE_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
+LINE_COLUMNS = ["n", "intercept", "slope", "intercept_se", "slope_se"]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return faculty_salaries(n_departments=8, faculty_per_department=(15, 25), seed=2024)
+
+
+@pytest.mark.parametrize("model", ml.MODELS)
+def test_every_model_returns_the_documented_result(sim, model: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ml.fit(sim, model=model)
+    assert dataclasses.is_dataclass(res)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.model = "x"  # type: ignore[misc]
+    assert (res.y, res.x, res.group) == ("salary", "experience", "department")
+    assert res.n_obs == len(sim.data) and res.n_groups == 8
+    assert res.fixed_effects.columns.tolist() == FE_COLUMNS
+    assert res.fixed_effects.index.tolist() == ["intercept", "slope"]
+    fe = res.fixed_effects
+    assert (fe["ci_lower"] < fe["estimate"]).all() and (fe["estimate"] < fe["ci_upper"]).all()
+    assert res.group_lines.columns.tolist() == LINE_COLUMNS
+    assert res.group_lines.index.name == "department"
+    assert res.group_lines["n"].sum() == res.n_obs
+    assert res.random_effects.index.equals(res.group_lines.index)
+    assert np.isfinite([res.loglik, res.aic, res.bic, res.residual_sd]).all()
+    assert res.converged and not res.boundary
+    # The truth is 1,500 $/year and 60,000 $ base: estimates land in a generous range.
+    assert 1_000 < fe.at["slope", "estimate"] < 2_000
+    assert isinstance(res.summary(), str) and "salary" in res.summary()
+
+
+def test_group_lines_recover_truth(sim) -> None:
+    res = ml.fit(sim, model="varying_both")
+    truth = sim.truth.loc[res.group_lines.index]
+    err = res.group_lines["intercept"] - truth["intercept"]
+    # Within ~3 conditional SDs of the truth for every department.
+    assert (err.abs() < 4 * res.group_lines["intercept_se"] + 1_000).all()
+    assert np.corrcoef(res.group_lines["intercept"], truth["intercept"])[0, 1] > 0.8
+
+
+def test_no_pooling_matches_separate_least_squares(sim) -> None:
+    res = ml.fit(sim, model="no_pooling")
+    for dept, d in sim.data.groupby("department", observed=True):
+        ols = smf.ols("salary ~ experience", d).fit()
+        assert res.group_lines.at[dept, "intercept"] == pytest.approx(ols.params.iloc[0])
+        assert res.group_lines.at[dept, "slope"] == pytest.approx(ols.params.iloc[1])
+    for varying in ("intercepts", "slopes"):
+        r = ml.fit(sim, model="no_pooling", varying=varying)
+        sm = r.statsmodels
+        assert r.residual_sd == pytest.approx(np.sqrt(sm.scale), rel=1e-9)
+        assert np.allclose(
+            r.predict(sim.data["experience"], sim.data["department"]), sm.fittedvalues
+        )
+
+
+def test_varying_intercepts_statsmodels_object_agrees(sim) -> None:
+    res = ml.fit(sim, model="varying_intercepts")
+    sm = res.statsmodels
+    assert res.statsmodels is sm  # computed once
+    assert sm.llf == pytest.approx(res.loglik, rel=1e-7)
+    assert "Mixed Linear Model" in str(sm.summary())
+
+
+def test_icc_and_correlation_only_where_defined(sim) -> None:
+    assert 0 < ml.fit(sim, model="varying_intercepts").icc < 1
+    assert ml.fit(sim, model="varying_both").icc is None
+    assert ml.fit(sim, model="varying_both_uncorrelated").correlation is None
+    assert -1 <= ml.fit(sim, model="varying_both").correlation <= 1
+
+
+def test_center_reports_intercept_at_the_mean(sim) -> None:
+    plain = ml.fit(sim, model="varying_both")
+    centred = ml.fit(sim, model="varying_both", center=True)
+    mean = sim.data["experience"].mean()
+    assert centred.center == pytest.approx(mean)
+    assert plain.center == 0.0
+    # Same model, reparametrised: same likelihood and predictions, intercept moved to the mean.
+    assert centred.loglik == pytest.approx(plain.loglik, rel=1e-8)
+    a, b = plain.fixed_effects["estimate"]
+    assert centred.fixed_effects.at["intercept", "estimate"] == pytest.approx(a + b * mean)
+    x = np.array([0.0, 10.0, 25.0])
+    assert np.allclose(centred.predict(x, "Biology"), plain.predict(x, "Biology"), rtol=1e-6)
+
+
+def test_predict_existing_and_new_group(sim) -> None:
+    res = ml.fit(sim, model="varying_both")
+    line = res.group_lines.iloc[0]
+    name = res.group_lines.index[0]
+    assert res.predict(10, name)[0] == pytest.approx(line["intercept"] + 10 * line["slope"])
+    a, b = res.fixed_effects["estimate"]
+    assert np.allclose(res.predict([0, 10], ["no such dept", None]), [a, a + 10 * b])
+    assert np.allclose(res.predict([0, 10]), [a, a + 10 * b])
+
+
+def test_reml_false_is_maximum_likelihood(sim) -> None:
+    reml = ml.fit(sim, model="varying_intercepts")
+    mle = ml.fit(sim, model="varying_intercepts", reml=False)
+    assert not mle.reml
+    assert mle.group_sd["intercept"] < reml.group_sd["intercept"]  # ML shrinks the SD
+
+
+def test_warm_start_same_answer(sim) -> None:
+    first = ml.fit(sim, model="varying_both")
+    again = ml.fit(sim, model="varying_both", start=first)
+    assert again.loglik == pytest.approx(first.loglik, rel=1e-10)
+
+
+def test_likelihood_ratio_test_boundary_correction(sim) -> None:
+    small = ml.fit(sim, model="varying_intercepts")
+    large = ml.fit(sim, model="varying_both")
+    lrt = ml.likelihood_ratio_test(small, large)
+    ml_small = ml.fit(sim, model="varying_intercepts", reml=False)
+    ml_large = ml.fit(sim, model="varying_both", reml=False)
+    assert lrt.statistic == pytest.approx(2 * (ml_large.loglik - ml_small.loglik), rel=1e-6)
+    assert lrt.df == 2
+    assert lrt.p_value == pytest.approx(scipy.stats.chi2.sf(lrt.statistic, 2))
+    expected = 0.5 * scipy.stats.chi2.sf(lrt.statistic, 1) + 0.5 * lrt.p_value
+    assert lrt.p_value_boundary == pytest.approx(expected)
+    assert lrt.p_value_boundary < lrt.p_value
+    assert "boundary" in lrt.note
+    pooled = ml.fit(sim, model="complete_pooling", reml=False)
+    lrt0 = ml.likelihood_ratio_test(pooled, ml_small)
+    assert lrt0.df == 1 and lrt0.p_value_boundary == pytest.approx(lrt0.p_value / 2)
+    with pytest.raises(ml.ModelError, match="not nested"):
+        ml.likelihood_ratio_test(large, small)
+
+
+def test_boundary_is_flagged_in_plain_english() -> None:
+    sim = faculty_salaries(n_departments=10, faculty_per_department=20, raise_sd=0, seed=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ml.fit(sim, model="varying_both_uncorrelated")
+        _ = res.statsmodels  # no statsmodels warning escapes either
+    if res.group_sd["slope"] < 1e-3 * res.residual_sd:
+        assert res.boundary
+        assert any("Boundary fit" in n and "slope" in n for n in res.notes)
+    flat = faculty_salaries(n_departments=10, faculty_per_department=20, base_sd=0, seed=8)
+    res2 = ml.fit(flat, model="varying_intercepts")
+    assert res2.boundary == (res2.group_sd["intercept"] < 1e-3 * res2.residual_sd)
+
+
+def test_missing_values_are_dropped_with_a_note(sim) -> None:
+    data = sim.data.copy()
+    data.loc[[0, 5, 9], "salary"] = np.nan
+    res = ml.fit(data, y="salary", x="experience", group="department")
+    assert res.n_obs == len(data) - 3
+    assert any("3 of" in n and "left out" in n for n in res.notes)
+    data["salary"] = np.nan
+    with pytest.raises(ml.ModelError, match="nothing to fit"):
+        ml.fit(data, y="salary", x="experience", group="department")
+
+
+def _frame(n_groups=5, n_each=6, seed=0, noise=1.0):
+    rng = np.random.default_rng(seed)
+    g = np.repeat([f"g{i}" for i in range(n_groups)], n_each)
+    x = rng.uniform(0, 10, g.size)
+    y = 2 + 0.5 * x + rng.normal(0, 1, n_groups).repeat(n_each) + noise * rng.normal(size=g.size)
+    return pd.DataFrame({"g": g, "x": x, "y": y})
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "match"),
+    [
+        (None, {"y": "nope"}, "y='nope' is not a column"),
+        (None, {"model": "random"}, "model must be one of"),
+        (None, {"varying": "all"}, "varying must be one of"),
+        (lambda d: d.assign(g="one"), {}, "only one group"),
+        (lambda d: d.assign(x=3.0), {}, "same value"),
+        (lambda d: d.assign(y=d["x"] * 2 + 1), {}, "no noise"),
+        (lambda d: d.assign(g=[f"s{i}" for i in range(len(d))]), {}, "one observation per"),
+        (
+            lambda d: d.assign(x=d["g"].str[1:].astype(float)),
+            {"model": "varying_both"},
+            "never varies",
+        ),
+        (lambda d: d.assign(x=d["g"]), {}, "numeric column"),
+        (None, {"x": "y"}, "three different columns"),
+        (None, {"center": "mean"}, "center must be"),
+    ],
+)
+def test_refusals_say_why(change, kwargs, match: str) -> None:
+    data = _frame()
+    if change is not None:
+        data = change(data)
+    args = {"y": "y", "x": "x", "group": "g", **kwargs}
+    with pytest.raises(ml.ModelError, match=match):
+        ml.fit(data, **args)
+    assert issubclass(ml.ModelError, ValueError)
+
+
+def test_zero_noise_within_groups_refused() -> None:
+    data = _frame(noise=0.0)
+    with pytest.raises(ml.ModelError, match="no noise"):
+        ml.fit(data, y="y", x="x", group="g", model="varying_intercepts")
