@@ -95,6 +95,13 @@ def reference_datasets() -> dict[str, Dataset]:
             **salaries,
             description="department SDs tiny next to the $5,000 noise: estimates at or near 0",
         ),
+        "small_sd": Dataset(
+            faculty_salaries(
+                n_departments=10, faculty_per_department=15, base_sd=1500, raise_sd=80, seed=506
+            ).data,
+            **salaries,
+            description="small but non-zero department SDs; varying_both puts the correlation at +1",
+        ),
         "correlated": Dataset(
             faculty_salaries(
                 n_departments=15,
