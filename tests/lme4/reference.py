@@ -7,9 +7,9 @@ comparison is live: lme4 refits on every test run, so nothing here is a frozen c
 Example
 -------
 >>> datasets = reference_datasets()
->>> fits = run_lme4(datasets, tmp_path)               # doctest: +SKIP
->>> fits["balanced", "varying_both", True].group_sd   # doctest: +SKIP
-{'intercept': 7512.3, 'slope': 281.9}
+>>> fits = run_lme4(datasets, tmp_path)                       # doctest: +SKIP
+>>> sorted(fits["balanced", "varying_both", True].group_sd)   # doctest: +SKIP
+['intercept', 'slope']
 """
 
 from __future__ import annotations
