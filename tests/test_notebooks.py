@@ -27,7 +27,8 @@ def test_notebook_runs_cleanly(relative_path: Path) -> None:
     run = execute_notebook(REPO / relative_path, timeout=LESSON_TIMEOUT_SECONDS)
     elapsed = time.perf_counter() - started
     print(f"{relative_path}: {elapsed:.1f} s")
-    assert not run.problems, f"{relative_path} did not run cleanly:\n" + "\n".join(run.problems)
+    if run.problems:
+        pytest.fail(f"{relative_path} did not run cleanly:\n" + "\n".join(run.problems), pytrace=False)
 
 
 def test_there_are_notebooks_to_run() -> None:
