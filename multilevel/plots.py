@@ -34,6 +34,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from . import style
 
@@ -184,6 +185,18 @@ def _param_axis_format(axis: Any, result: Any, parameter: str) -> None:
         axis.set_major_formatter(style.dollar_formatter(short=parameter == "intercept"))
 
 
+_MANY_GROUPS = 12
+_FEW_LEVELS = 5
+_ONE_COLOR = style.OKABE_ITO["blue"]
+
+
+def _colors_or_one(styles: Mapping[Any, style.GroupStyle], groups: Sequence[Any]) -> list[str]:
+    """Group colours, or one colour when there are too many groups for colours to name them."""
+    if len(groups) > _MANY_GROUPS:
+        return [_ONE_COLOR] * len(groups)
+    return [styles[g].color for g in groups]
+
+
 def _group_handles(styles: Mapping[Any, style.GroupStyle], groups: Sequence[Any]) -> list[Line2D]:
     return [
         Line2D(
@@ -226,6 +239,13 @@ def _scatter_groups(
     markers = np.array([styles[g].marker for g in labels], dtype=object)
     xs = data[x].to_numpy(dtype=float)
     ys = data[y].to_numpy(dtype=float)
+    levels = np.unique(xs[np.isfinite(xs)])
+    if 1 < len(levels) <= _FEW_LEVELS:
+        # A predictor with a few values (floor 0/1) stacks points into columns; spread them a
+        # little, the same way every time (a golden-ratio sequence, no randomness).
+        step = float(np.min(np.diff(levels)))
+        xs = xs + ((np.arange(len(xs)) * 0.6180339887) % 1.0 - 0.5) * 0.15 * step
+        ax.set_xticks(levels)
     drawn = []
     for marker in dict.fromkeys(markers):
         keep = markers == marker
@@ -982,7 +1002,7 @@ def shrinkage_plot(
     x: str | None = None,
     group: str | None = None,
     parameter: str = "intercept",
-    model: str = "varying_both",
+    model: str | None = None,
     no_pooling: Any = None,
     partial_pooling: Any = None,
     fit_kwargs: Mapping[str, Any] | None = None,
@@ -1006,8 +1026,12 @@ def shrinkage_plot(
         Column names (taken from a SimulatedData when not given).
     parameter : {"intercept", "slope"}
         Which part of the group lines to show; it must vary in ``model``.
-    model : str
-        The partial-pooling model (default ``"varying_both"``); no pooling is fitted to match.
+    model : str, optional
+        The partial-pooling model; default ``"varying_intercepts"`` for the intercept and
+        ``"varying_slopes"`` for the slope, where each estimate lies between the group's own
+        estimate and the grand mean. With ``"varying_both"`` an intercept also moves with its
+        shrunken slope, so an arrow may point away from the grand mean. No pooling is fitted to
+        match (separate intercepts, slopes or both).
     no_pooling, partial_pooling : FitResult, optional
         Fits already made.
     fit_kwargs : mapping, optional
@@ -1033,6 +1057,10 @@ def shrinkage_plot(
     _check_parameter(parameter)
     if partial_pooling is not None:
         model = partial_pooling.model
+    elif model is None:
+        # One varying part at a time shows shrinkage cleanly; with both varying, an intercept
+        # also moves with its shrunken slope and may end further from the grand mean.
+        model = "varying_intercepts" if parameter == "intercept" else "varying_slopes"
     if model not in _NO_POOLING_FOR:
         raise ValueError(
             f"model must be one of {sorted(_NO_POOLING_FOR)} (the partial-pooling model), got {model!r}"
@@ -1077,14 +1105,17 @@ def shrinkage_plot(
         xpos = _dodge(n, min(0.35, 0.02 * float(np.ptp(n))) if np.ptp(n) > 0 else 0.35)
     own = gl_n[parameter].to_numpy(dtype=float)
     pooled = gl_p[parameter].to_numpy(dtype=float)
-    colors = [styles[g].color for g in groups]
+    population = float(partial_pooling.fixed_effects.at[parameter, "estimate"])
+    colors = _colors_or_one(styles, groups)
+    span = float(np.nanmax([*own, *pooled, population]) - np.nanmin([*own, *pooled, population]))
     for g, xp, a, b, c in zip(groups, xpos, own, pooled, colors, strict=True):
         ann = ax.annotate(
             "",
             xy=(xp, b),
             xytext=(xp, a),
             arrowprops={
-                "arrowstyle": "-|>",
+                # A head on a barely visible arrow only hides the markers.
+                "arrowstyle": "-|>" if abs(b - a) > 0.02 * span else "-",
                 "color": c,
                 "lw": _lw(0.8),
                 "shrinkA": _ms(0.5),
@@ -1115,7 +1146,6 @@ def shrinkage_plot(
         label="Partial pooling (multilevel)",
         gid="partial-pooling-estimates",
     )
-    population = float(partial_pooling.fixed_effects.at[parameter, "estimate"])
     ax.axhline(
         population,
         color=style.POPULATION_COLOR,
@@ -1128,9 +1158,11 @@ def shrinkage_plot(
     ax.set_xlabel(f"Observations per {_group_noun(group or partial_pooling.group)} (n)")
     ax.set_ylabel(_parameter_label(partial_pooling, parameter))
     _param_axis_format(ax.yaxis, partial_pooling, parameter)
-    if not log_n:
-        from matplotlib.ticker import MaxNLocator
-
+    if log_n:
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(
         title
@@ -1168,7 +1200,7 @@ def shrinkage_plot(
             ),
         ]
         handles = key
-        if len(groups) <= 12:
+        if len(groups) <= _MANY_GROUPS:
             group_keys = _group_handles(styles, groups)
             for h in group_keys:
                 h.set_linestyle("none")
@@ -1268,7 +1300,7 @@ def truth_plot(
     se = gl.loc[common, f"{parameter}_se"].to_numpy(dtype=float)
     ax = _get_ax(ax)
     styles = style.group_styles(list(gl.index))
-    colors = [styles[g].color for g in common]
+    colors = _colors_or_one(styles, common)
     has_se = np.isfinite(se)
     if has_se.any():
         ax.errorbar(
@@ -1423,7 +1455,7 @@ def caterpillar_plot(
     pos = np.arange(len(groups))
     ax = _get_ax(ax)
     styles = style.group_styles(list(gl.index))
-    colors = [styles[g].color for g in groups]
+    colors = _colors_or_one(styles, groups)
     ax.errorbar(
         values,
         pos,

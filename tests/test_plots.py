@@ -41,6 +41,7 @@ def sim():
 def fits(sim):
     out = {m: ml.fit(sim, model=m) for m in MODELS_DRAWN}
     out["no_pooling_intercepts"] = ml.fit(sim, model="no_pooling", varying="intercepts")
+    out["no_pooling_slopes"] = ml.fit(sim, model="no_pooling", varying="slopes")
     out["varying_both_centred"] = ml.fit(sim, model="varying_both", center=True)
     return out
 
@@ -340,10 +341,20 @@ def test_pooling_grid_has_one_panel_per_group(sim, fits, png_dir):
 # ------------------------------------------------------------------------------- shrinkage
 
 
-@pytest.mark.parametrize("parameter", ["intercept", "slope"])
-def test_shrinkage_arrows_run_from_no_pooling_to_partial_pooling(sim, fits, png_dir, parameter):
+@pytest.mark.parametrize(
+    ("parameter", "model", "own_fit", "partial_fit"),
+    [
+        ("intercept", None, "no_pooling_intercepts", "varying_intercepts"),
+        ("slope", None, "no_pooling_slopes", "varying_slopes"),
+        ("intercept", "varying_both", "no_pooling", "varying_both"),
+        ("slope", "varying_both", "no_pooling", "varying_both"),
+    ],
+)
+def test_shrinkage_arrows_run_from_no_pooling_to_partial_pooling(
+    sim, fits, png_dir, parameter, model, own_fit, partial_fit
+):
     fig, ax = plt.subplots()
-    out = plots.shrinkage_plot(sim, parameter=parameter, ax=ax)
+    out = plots.shrinkage_plot(sim, parameter=parameter, model=model, ax=ax)
     assert out is ax
     unit = "$" if parameter == "intercept" else "$ per year of experience"
     assert ax.get_ylabel().endswith(f"({unit})")
@@ -351,32 +362,37 @@ def test_shrinkage_arrows_run_from_no_pooling_to_partial_pooling(sim, fits, png_
     assert ax.get_title()
     arrows = [t for t in ax.texts if isinstance(t, Annotation) and t.get_gid() == "shrinkage-arrow"]
     assert len(arrows) == sim.n_groups
-    own = fits["no_pooling"].group_lines
-    partial = fits["varying_both"].group_lines
+    own = fits[own_fit].group_lines
+    partial = fits[partial_fit].group_lines
     for arrow in arrows:
         g = arrow.get_label()
         (x_tail, y_tail), (x_head, y_head) = arrow.xyann, arrow.xy
-        assert y_tail == pytest.approx(own.loc[g, parameter], rel=1e-9)
-        assert y_head == pytest.approx(partial.loc[g, parameter], rel=1e-9)
+        assert y_tail == pytest.approx(own.loc[g, parameter], rel=1e-6)
+        assert y_head == pytest.approx(partial.loc[g, parameter], rel=1e-6)
         assert x_tail == x_head == pytest.approx(partial.loc[g, "n"], abs=0.5)
     (pop,) = _lines(ax, "population-estimate")
     assert pop.get_ydata()[0] == pytest.approx(
-        fits["varying_both"].fixed_effects.at[parameter, "estimate"]
+        fits[partial_fit].fixed_effects.at[parameter, "estimate"]
     )
     labels = _legend_labels(ax.get_legend())
     assert any("No pooling" in t for t in labels) and any("Partial pooling" in t for t in labels)
-    _save(fig, png_dir, f"shrinkage_{parameter}")
+    _save(fig, png_dir, f"shrinkage_{parameter}_{partial_fit}")
 
 
-def test_shrinkage_arrows_point_toward_the_population(sim, fits):
-    # With varying intercepts, each partial-pooling intercept lies between the department's own
-    # estimate and the population mean, so every arrow must end nearer the population line.
+@pytest.mark.parametrize(
+    ("parameter", "own_fit", "partial_fit"),
+    [
+        ("intercept", "no_pooling_intercepts", "varying_intercepts"),
+        ("slope", "no_pooling_slopes", "varying_slopes"),
+    ],
+)
+def test_shrinkage_arrows_point_toward_the_population(sim, fits, parameter, own_fit, partial_fit):
+    # With one varying part, each partial-pooling estimate lies between the department's own
+    # estimate and the population value, so every arrow must end nearer the population line.
     ax = plots.shrinkage_plot(
-        no_pooling=fits["no_pooling_intercepts"],
-        partial_pooling=fits["varying_intercepts"],
-        parameter="intercept",
+        no_pooling=fits[own_fit], partial_pooling=fits[partial_fit], parameter=parameter
     )
-    pop = fits["varying_intercepts"].fixed_effects.at["intercept", "estimate"]
+    pop = fits[partial_fit].fixed_effects.at[parameter, "estimate"]
     arrows = [t for t in ax.texts if t.get_gid() == "shrinkage-arrow"]
     assert len(arrows) == sim.n_groups
     for arrow in arrows:
