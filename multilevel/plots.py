@@ -1046,8 +1046,8 @@ def shrinkage_plot(
     Returns
     -------
     Axes
-        The arrows are annotations in ``ax.texts`` with gid ``"shrinkage-arrow"`` and the
-        group as label; each runs from ``xyann`` (no pooling) to ``xy`` (partial pooling).
+        The arrows are annotations in ``ax.texts`` with gid ``"shrinkage-arrow:<group>"``;
+        each runs from ``xyann`` (no pooling) to ``xy`` (partial pooling).
 
     Example
     -------
@@ -1100,7 +1100,7 @@ def shrinkage_plot(
     n = gl_p["n"].to_numpy(dtype=float)
     if log_n:
         ax.set_xscale("log")
-        xpos = n * np.exp(0.02 * (_dodge(n, 1.0) - n))
+        xpos = n * np.exp(0.1 * (_dodge(n, 1.0) - n))
     else:
         xpos = _dodge(n, min(0.35, 0.02 * float(np.ptp(n))) if np.ptp(n) > 0 else 0.35)
     own = gl_n[parameter].to_numpy(dtype=float)
@@ -1124,8 +1124,7 @@ def shrinkage_plot(
             },
             zorder=3,
         )
-        ann.set_gid("shrinkage-arrow")
-        ann.set_label(str(g))
+        ann.set_gid(f"shrinkage-arrow:{g}")
     ax.scatter(
         xpos,
         own,
@@ -1329,8 +1328,9 @@ def truth_plot(
     values = [true, est]
     if has_se.any():
         values += [est[has_se] - 1.96 * se[has_se], est[has_se] + 1.96 * se[has_se]]
+    population_marker = None
     if true_pop is not None:
-        marker_line, _caps, _bars = ax.errorbar(
+        population_marker = ax.errorbar(
             [true_pop],
             [float(fe["estimate"])],
             yerr=[
@@ -1345,13 +1345,13 @@ def truth_plot(
             zorder=4,
             label="Population (fixed effect ± 95% CI)",
         )
-        marker_line.set_gid("population-estimate")
+        population_marker.lines[0].set_gid("population-estimate")
         values.append(np.array([true_pop, fe["ci_lower"], fe["ci_upper"]], dtype=float))
     lo = float(np.nanmin(np.concatenate(values)))
     hi = float(np.nanmax(np.concatenate(values)))
     pad = 0.08 * (hi - lo if hi > lo else max(abs(hi), 1.0))
     lims = (lo - pad, hi + pad)
-    ax.plot(
+    (identity,) = ax.plot(
         lims,
         lims,
         color="0.45",
@@ -1377,8 +1377,8 @@ def truth_plot(
         if title is not None
         else f"{_title(result.model)}: estimated vs true {parameter}s\n(RMSE {rmse_text})"
     )
-    handles, labels = ax.get_legend_handles_labels()
-    handles = [
+    # Built by hand: the axes may hold other labelled artists (e.g. drawn by plt.gca()).
+    handles: list[Any] = [
         Line2D(
             [],
             [],
@@ -1386,12 +1386,12 @@ def truth_plot(
             linestyle="none",
             color=handle_color,
             markersize=_ms(1.3),
-            label=label,
-        )
-        if label.startswith(_group_noun(result.group).capitalize())
-        else h
-        for h, label in zip(handles, labels, strict=True)
+            label=f"{_group_noun(result.group).capitalize()}s (± 95% interval)",
+        ),
+        identity,
     ]
+    if population_marker is not None:
+        handles.append(population_marker)
     _place_legend(ax, handles)
     return ax
 

@@ -69,6 +69,15 @@ def _lines(ax: Axes, gid: str) -> list:
     return [line for line in ax.get_lines() if line.get_gid() == gid]
 
 
+def _arrows(ax: Axes) -> dict[str, Annotation]:
+    """Shrinkage arrows by group (their gid is "shrinkage-arrow:<group>")."""
+    return {
+        t.get_gid().split(":", 1)[1]: t
+        for t in ax.texts
+        if isinstance(t, Annotation) and str(t.get_gid()).startswith("shrinkage-arrow:")
+    }
+
+
 def _assert_labelled(ax: Axes, *, x: str | None = None, y: str | None = None) -> None:
     assert ax.get_title(), "every figure needs a title"
     if x is not None:
@@ -360,12 +369,11 @@ def test_shrinkage_arrows_run_from_no_pooling_to_partial_pooling(
     assert ax.get_ylabel().endswith(f"({unit})")
     assert ax.get_xlabel() == "Observations per department (n)"
     assert ax.get_title()
-    arrows = [t for t in ax.texts if isinstance(t, Annotation) and t.get_gid() == "shrinkage-arrow"]
+    arrows = _arrows(ax)
     assert len(arrows) == sim.n_groups
     own = fits[own_fit].group_lines
     partial = fits[partial_fit].group_lines
-    for arrow in arrows:
-        g = arrow.get_label()
+    for g, arrow in arrows.items():
         (x_tail, y_tail), (x_head, y_head) = arrow.xyann, arrow.xy
         assert y_tail == pytest.approx(own.loc[g, parameter], rel=1e-6)
         assert y_head == pytest.approx(partial.loc[g, parameter], rel=1e-6)
@@ -393,9 +401,9 @@ def test_shrinkage_arrows_point_toward_the_population(sim, fits, parameter, own_
         no_pooling=fits[own_fit], partial_pooling=fits[partial_fit], parameter=parameter
     )
     pop = fits[partial_fit].fixed_effects.at[parameter, "estimate"]
-    arrows = [t for t in ax.texts if t.get_gid() == "shrinkage-arrow"]
+    arrows = _arrows(ax)
     assert len(arrows) == sim.n_groups
-    for arrow in arrows:
+    for arrow in arrows.values():
         assert abs(arrow.xy[1] - pop) < abs(arrow.xyann[1] - pop)
 
 
@@ -473,3 +481,12 @@ def test_caterpillar_plot_needs_a_varying_part(fits):
         plots.caterpillar_plot(fits["complete_pooling"])
     with pytest.raises(ValueError, match="scale must be 'deviation' or 'estimate'"):
         plots.caterpillar_plot(fits["varying_both"], scale="raw")
+
+
+def test_figures_compose_on_shared_axes_without_legend_warnings(sim, fits, recwarn):
+    # Lessons call one function after another on plt.gca(); arrows must not confuse legends.
+    fig, ax = plt.subplots()
+    plots.shrinkage_plot(sim, ax=ax)
+    plots.truth_plot(fits["varying_intercepts"], sim, ax=ax)
+    ax.legend()
+    assert [str(w.message) for w in recwarn] == []
