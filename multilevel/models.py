@@ -480,13 +480,19 @@ def fit(
     else:
         used = data
     xv, yv = xv_all[~bad], yv_all[~bad]
-    codes_raw, uniques = pd.factorize(used[group], sort=True)
-    groups = pd.Index(uniques, name=group)
-    if isinstance(used[group].dtype, pd.CategoricalDtype):
+    column = used[group]
+    if isinstance(column.dtype, pd.CategoricalDtype):
         # Keep the categorical's order (and drop unused categories) for tables and plots.
-        present = [c for c in used[group].cat.categories if c in set(uniques)]
+        cat_codes = column.cat.codes.to_numpy()
+        used_codes = np.flatnonzero(np.bincount(cat_codes, minlength=len(column.cat.categories)))
+        remap = np.full(len(column.cat.categories), -1, dtype=np.intp)
+        remap[used_codes] = np.arange(used_codes.size)
+        codes_raw = remap[cat_codes]
+        present = column.cat.categories[used_codes]
         groups = pd.CategoricalIndex(present, categories=present, name=group)
-        codes_raw = groups.get_indexer(used[group].astype(object))
+    else:
+        codes_raw, uniques = pd.factorize(column, sort=True)
+        groups = pd.Index(uniques, name=group)
     codes = np.asarray(codes_raw, dtype=np.intp)
     n_obs, n_groups = int(yv.size), len(groups)
 
