@@ -10,7 +10,10 @@ exceed the toy figure's by at most :data:`LATENCY_ALLOWANCE_S`.
 
 Needs Playwright (the ``dev`` extra) and Chromium (``apt-get install chromium``; another path via
 ``CHROMIUM_PATH``). Without them the test skips, except under CI (``CI=true``) where it fails.
-Failure artifacts (screenshots, browser console, server log) go to ``artifacts/browser/``.
+Failure artifacts (screenshots, browser console, server log) go to ``artifacts/browser/``
+(``ML_BROWSER_ARTIFACTS=always`` saves screenshots of passing runs too); the latency lines are
+appended to ``artifacts/browser/latency.log`` (pytest-xdist hides a test's printing).
+``ML_BROWSER_EXTRA=a.ipynb:b.ipynb`` drives further notebooks the same way (e.g. a scratch copy).
 Run alone with ``.venv/bin/pytest tests/test_browser.py -m browser``.
 """
 
@@ -39,7 +42,7 @@ LESSONS_WITH_EXPLORERS = (2, 3, 4, 5)
 #: False while lessons are being written: a missing lesson is reported as skipped, not failed.
 REQUIRE_ALL_LESSONS = False
 #: Keyboard steps per explorer; the latency reported is their median.
-STEPS = 3
+STEPS = 5
 #: A lesson's redraw may take this much longer than the toy figure's (s).
 LATENCY_ALLOWANCE_S = 0.1
 #: The toy figure's median redraw measured on this machine (s), used when the toy did not run first.
@@ -102,8 +105,14 @@ def chromium():
         browser.close()
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"[^0-9]", "", text)
+def _readout_matches(readout: str, value: float) -> bool:
+    """Whether a slider readout such as ``6``, ``$8,000`` or ``0.30`` shows ``value`` (to the
+    decimals shown). Readouts in other forms (``30%``, ``8k``) are not judged."""
+    plain = readout.replace("$", "").replace(",", "").strip()
+    if not re.fullmatch(r"-?\d+(\.\d+)?", plain):
+        return True
+    decimals = len(plain.partition(".")[2])
+    return abs(float(plain) - round(value, decimals)) < 10.0 ** (-decimals) / 2
 
 
 def _check_step(step: student.SliderStep, *, echoes_value: bool) -> list[str]:
@@ -114,7 +123,7 @@ def _check_step(step: student.SliderStep, *, echoes_value: bool) -> list[str]:
         problems.append(f"the figure looks the same after {step.key} ({step.value_after!r})")
     if step.readout_after == step.readout_before:
         problems.append(f"the slider's readout still shows {step.readout_before!r}")
-    elif _digits(step.readout_after) != _digits(step.value_after):
+    elif not _readout_matches(step.readout_after, step.number_after):
         problems.append(
             f"the slider's readout shows {step.readout_after!r}, not its value {step.value_after!r}"
         )
@@ -186,6 +195,8 @@ def test_student_moves_explorer_slider(notebook, chromium, tmp_path, capsys, rec
         page = student.new_student_page(chromium, log)
         result = _student_session(page, server, notebook, echoes_value=is_toy)
         assert not log.page_errors, "JavaScript errors in the page:\n" + "\n".join(log.page_errors)
+        if os.environ.get("ML_BROWSER_ARTIFACTS") == "always":
+            student.save_artifacts(page, log, ARTIFACTS / f"{notebook.stem}-passed")
     except BaseException as error:
         failed_in = ARTIFACTS / f"{notebook.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
         console_text = student.save_artifacts(page, log, failed_in) if page is not None else ""

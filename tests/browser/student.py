@@ -115,6 +115,8 @@ class SliderStep:
         ``"ArrowRight"`` or ``"ArrowLeft"``.
     value_before, value_after : str
         The slider's ``aria-valuetext`` before and after the step.
+    number_after : float
+        The slider's ``aria-valuenow`` after the step.
     readout_before, readout_after : str
         The slider's own readout text (the number shown next to it).
     explorer_text_before, explorer_text_after : str
@@ -128,6 +130,7 @@ class SliderStep:
     key: str
     value_before: str
     value_after: str
+    number_after: float
     readout_before: str
     readout_after: str
     explorer_text_before: str
@@ -348,6 +351,7 @@ def step_slider(cell, *, slider_index: int = 0, timeout_s: float = 10.0) -> Slid
         key=key,
         value_before=value_before,
         value_after=value_after,
+        number_after=float(handle.get_attribute("aria-valuenow") or "nan"),
         readout_before=readout_before,
         readout_after=readout.inner_text() if readout.count() else "",
         explorer_text_before=text_before,
