@@ -8,6 +8,7 @@ Each explorer is one call in a notebook cell and returns a widget that displays 
 ['base_sd', 'faculty_per_department', 'n_departments']
 """
 
+from .many_samples import ManySamplesExplorer, RunSummary, many_samples_explorer
 from .pooling import (
     PoolingExplorer,
     varying_both_explorer,
@@ -17,6 +18,9 @@ from .pooling import (
 from .shrinkage import ShrinkageExplorer, shrinkage_explorer
 
 __all__ = [
+    "ManySamplesExplorer",
+    "RunSummary",
+    "many_samples_explorer",
     "ShrinkageExplorer",
     "shrinkage_explorer",
     "PoolingExplorer",

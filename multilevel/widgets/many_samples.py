@@ -1,0 +1,584 @@
+"""Explorer 5: truth versus estimate over many samples.
+
+Repeat the simulation N times at the chosen settings, fit the multilevel model to each sample and
+show how the estimates scatter around the truth: their spread, the bias, how often the 95%
+intervals cover the truth and how often the fit lands on the boundary (a spread estimated as 0).
+
+The repeated fits call the array-level engine (:func:`multilevel.engine.fit_arrays`, the exact
+REML fit behind :func:`multilevel.fit`) directly, warm-started from the previous sample, so 200
+samples at the default size take about a second. Runs go in a background thread, in chunks of
+about a quarter of a second: the figure and the progress bar update after each chunk and the
+kernel stays free to receive a click on Stop.
+
+>>> import multilevel as ml
+>>> explorer = ml.widgets.many_samples_explorer(seed=1, n_samples=20)
+>>> explorer.run()                      # synchronous; the Run button starts a thread instead
+>>> len(explorer.estimates)
+20
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+
+import simdata
+
+from .. import engine, style
+from ._base import (
+    Explorer,
+    button,
+    count_slider,
+    dollar_slider,
+    dollars,
+    single_threaded_blas,
+)
+
+__all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary"]
+
+_Z95 = 1.959963984540054
+_CHUNK_SECONDS = 0.25
+_INTERVALS_SHOWN = 50
+#: A spread counts as "on the boundary" when it is below this fraction of the noise (for
+#: slopes: of the noise per SD of experience), the same scale-free idea as ``multilevel.fit``.
+BOUNDARY_FRACTION = 1e-3
+
+_MODELS = {
+    "intercepts": ("intercept", ("intercept",)),
+    "slopes": ("slope", ("slope",)),
+    "both": ("both", ("intercept", "slope")),
+}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run of many samples found.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per quantity (``average base``, ``average raise``, ``spread of bases``, ...),
+        columns ``truth, mean, bias, sd, coverage`` (coverage of the 95% interval, NaN where the
+        model gives no interval).
+    n_samples : int
+        Samples fitted.
+    boundary_share : float
+        Share of fits whose estimated spread (of any varying part) is 0.
+    stopped : bool
+        True when the run was stopped before it finished.
+    seconds : float
+        Wall-clock time of the run.
+    """
+
+    table: pd.DataFrame
+    n_samples: int
+    boundary_share: float
+    stopped: bool
+    seconds: float
+
+
+class ManySamplesExplorer(Explorer):
+    """Repeat the simulation at the current settings and compare the estimates with the truth.
+
+    Attributes (beyond those of every explorer): ``estimates`` (DataFrame, one row per sample:
+    ``intercept, intercept_se, slope, slope_se, sd_intercept, sd_slope, correlation,
+    residual_sd, boundary, converged``), ``summary`` (:class:`RunSummary` or None), ``progress``
+    (the progress bar) and ``status`` (a line of text).
+    """
+
+    title = "Truth versus estimate over many samples"
+
+    def __init__(
+        self,
+        *,
+        model: str = "intercepts",
+        n_samples: int = 200,
+        n_departments: int = 8,
+        faculty_per_department: int = 20,
+        seed: simdata.Seed = None,
+        presentation: bool | None = None,
+    ) -> None:
+        if model not in _MODELS:
+            raise ValueError(f"model must be one of {sorted(_MODELS)}, got {model!r}")
+        super().__init__(presentation=presentation, figsize=(11.0, 6.4))
+        self._rng = simdata.as_generator(seed)
+        self.estimates = pd.DataFrame()
+        self.summary: RunSummary | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        c = self.controls
+        c["model"] = widgets.Dropdown(
+            options=[
+                ("Varying intercepts", "intercepts"),
+                ("Varying slopes", "slopes"),
+                ("Varying intercepts and slopes", "both"),
+            ],
+            value=model,
+            description="Model (and truth)",
+            style={"description_width": "200px"},
+            layout=widgets.Layout(width="430px"),
+        )
+        c["base_sd"] = dollar_slider(
+            "Spread of base salaries between departments (SD)", 8_000, 0, 20_000, 500
+        )
+        c["raise_sd"] = dollar_slider(
+            "Spread of raises between departments (SD, per year)", 300, 0, 1_500, 25
+        )
+        c["noise_sd"] = dollar_slider(
+            "Spread of salaries within a department (SD)", 5_000, 500, 20_000, 500
+        )
+        c["n_departments"] = count_slider("Number of departments", n_departments, 2, 50)
+        c["faculty_per_department"] = count_slider(
+            "Faculty per department", faculty_per_department, 1, 50
+        )
+        c["n_samples"] = widgets.IntSlider(
+            value=n_samples,
+            min=10,
+            max=2_000,
+            step=10,
+            description="Number of samples",
+            readout_format=",d",
+            style={"description_width": "200px"},
+            layout=widgets.Layout(width="430px"),
+        )
+        c["run"] = button("Run", "Simulate and fit this many samples", icon="play")
+        c["stop"] = button("Stop", "Stop the run; the samples fitted so far are kept", icon="stop")
+        c["stop"].disabled = True
+        c["run"].on_click(lambda _b: self.start())
+        c["stop"].on_click(lambda _b: self.stop())
+        self.progress = widgets.IntProgress(value=0, min=0, max=n_samples, description="Progress")
+        self.status = widgets.HTML("Press <b>Run</b> to simulate and fit many samples.")
+        settings = ["model", "base_sd", "raise_sd", "noise_sd", "n_departments"]
+        settings += ["faculty_per_department", "n_samples"]
+        self._watch(settings, lambda change: self._settings_changed())
+        self._build_figure()
+        self._assemble(
+            [
+                ("Settings", [c[k] for k in settings]),
+                (
+                    "Run",
+                    [widgets.HBox([c["run"], c["stop"]]), self.progress, self.status],
+                ),
+            ]
+        )
+        self.update()
+
+    # ------------------------------------------------------------------ settings
+    def settings(self) -> dict[str, Any]:
+        """The simulation settings, as keyword arguments of ``faculty_salaries``."""
+        c = self.controls
+        parts = _MODELS[c["model"].value][1]
+        return {
+            "n_departments": int(c["n_departments"].value),
+            "faculty_per_department": int(c["faculty_per_department"].value),
+            "base_sd": float(c["base_sd"].value) if "intercept" in parts else 0.0,
+            "raise_sd": float(c["raise_sd"].value) if "slope" in parts else 0.0,
+            "noise_sd": float(c["noise_sd"].value),
+            "base_mean": 60_000.0,
+            "raise_mean": 1_500.0,
+        }
+
+    def _settings_changed(self) -> None:
+        parts = _MODELS[self.controls["model"].value][1]
+        self.controls["base_sd"].disabled = "intercept" not in parts
+        self.controls["raise_sd"].disabled = "slope" not in parts
+        if self.running:
+            self.stop()
+        self.status.value = "Settings changed: press <b>Run</b> for samples at the new settings."
+
+    @property
+    def running(self) -> bool:
+        """True while a background run is going."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # ------------------------------------------------------------------ running
+    def start(self) -> None:
+        """Start a run in a background thread (what the Run button does)."""
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="many-samples", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask a running run to stop after the sample in progress (what the Stop button does)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until a background run ends (for scripts and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self, n_samples: int | None = None) -> RunSummary:
+        """Simulate and fit ``n_samples`` samples (default: the slider) in this thread.
+
+        Progress, figure and readout update about four times a second; :meth:`stop` (from
+        another thread, or the Stop button) ends the run early, keeping what was fitted.
+
+        Returns
+        -------
+        RunSummary
+        """
+        c = self.controls
+        n = int(c["n_samples"].value if n_samples is None else n_samples)
+        kind = c["model"].value
+        random, parts = _MODELS[kind]
+        settings = self.settings()
+        sample_seed = int(self._rng.integers(2**32))
+        rng = simdata.as_generator(sample_seed)
+        c["run"].disabled = True
+        c["stop"].disabled = False
+        self.progress.max = n
+        self.progress.value = 0
+        self.progress.bar_style = ""
+        rows: list[dict[str, float]] = []
+        start = time.perf_counter()
+        last_draw = start
+        previous = None
+        stopped = False
+        draw_cost = 0.0
+        # Numerical warnings from a fit in the background thread would print into the notebook;
+        # numpy's error state is per thread, and the engine's own checks mark bad fits.
+        try:
+            with np.errstate(all="ignore"), single_threaded_blas():
+                for i in range(n):
+                    if self._stop.is_set():
+                        stopped = True
+                        break
+                    sim = simdata.faculty_salaries(**settings, seed=rng)
+                    row, previous = _fit_one(sim, random, parts, previous)
+                    rows.append(row)
+                    now = time.perf_counter()
+                    # Redraw about four times a second, but spend at most a fifth of the
+                    # time drawing (on a busy machine each redraw takes longer).
+                    if now - last_draw >= max(_CHUNK_SECONDS, 4 * draw_cost) and i + 1 < n:
+                        self._publish(
+                            rows, settings, kind, n, now - start, stopped=False, final=False
+                        )
+                        last_draw = time.perf_counter()
+                        draw_cost = last_draw - now
+                seconds = time.perf_counter() - start
+                self._publish(rows, settings, kind, n, seconds, stopped=stopped, final=True)
+        finally:
+            c["run"].disabled = False
+            c["stop"].disabled = True
+        assert self.summary is not None
+        return self.summary
+
+    def _publish(
+        self,
+        rows: list[dict[str, float]],
+        settings: dict[str, Any],
+        kind: str,
+        n: int,
+        seconds: float,
+        *,
+        stopped: bool,
+        final: bool,
+    ) -> None:
+        with self._lock:
+            self.estimates = pd.DataFrame(rows)
+            self.summary = _summarise(self.estimates, settings, kind, stopped, seconds)
+            self._truth = settings
+            self._kind = kind
+            done = len(rows)
+            self.progress.value = done
+            if final:
+                self.progress.bar_style = "warning" if stopped else "success"
+                verb = "Stopped after" if stopped else "Done:"
+                self.status.value = f"{verb} {done:,} of {n:,} samples in {seconds:.1f} s."
+            else:
+                self.status.value = f"{done:,} of {n:,} samples, {seconds:.1f} s\u2026"
+            self.update()
+
+    # ------------------------------------------------------------------ figure
+    def _build_figure(self) -> None:
+        with self._rc_context():
+            axes = self.figure.subplots(2, 2)
+            self.figure.subplots_adjust(
+                left=0.08, right=0.98, bottom=0.09, top=0.93, wspace=0.25, hspace=0.45
+            )
+            self.ax_spread, self.ax_raise, self.ax_noise, self.ax_ci = axes.ravel()
+            self.hists = {}
+            self.truth_marks = {}
+            self.mean_marks = {}
+            for name, ax in (
+                ("spread", self.ax_spread),
+                ("raise", self.ax_raise),
+                ("noise", self.ax_noise),
+            ):
+                self.hists[name] = ax.stairs(
+                    np.zeros(1), np.array([0.0, 1.0]), fill=True, color="#56B4E9", alpha=0.8
+                )
+                self.truth_marks[name] = ax.axvline(np.nan, color="black", lw=2.2, label="Truth")
+                self.mean_marks[name] = ax.axvline(
+                    np.nan, color="#D55E00", lw=2, ls="--", label="Average estimate"
+                )
+                ax.set_ylabel("Samples")
+                ax.grid(axis="x", visible=False)
+            self.ax_spread.legend(loc="upper right", fontsize="small")
+            self.ax_raise.set_title("Average raise per year")
+            self.ax_raise.set_xlabel("Estimate ($ per year)")
+            self.ax_noise.set_title("Spread within a department (SD)")
+            self.ax_noise.set_xlabel("Estimate ($)")
+            for ax in (self.ax_spread, self.ax_noise):
+                ax.xaxis.set_major_formatter(style.dollar_formatter())
+            self.ax_raise.xaxis.set_major_formatter(style.dollar_formatter(short=False))
+            ax = self.ax_ci
+            ax.set_title(f"95% intervals for the average raise (first {_INTERVALS_SHOWN})")
+            ax.set_xlabel("Average raise ($ per year)")
+            ax.set_ylabel("Sample")
+            ax.xaxis.set_major_formatter(style.dollar_formatter(short=False))
+            ax.set_ylim(-1, _INTERVALS_SHOWN)
+            self.intervals = LineCollection([], linewidths=1.6)
+            ax.add_collection(self.intervals)
+            self.ci_truth = ax.axvline(np.nan, color="black", lw=2)
+            ax.plot([], [], color="#333333", lw=1.6, label="Covers the truth")
+            ax.plot([], [], color="#D55E00", lw=1.6, label="Misses")
+            ax.legend(loc="upper right", fontsize="small")
+
+    def _refresh(self) -> list[str]:
+        est = self.estimates
+        kind = getattr(self, "_kind", self.controls["model"].value)
+        spread_part = "slope" if kind == "slopes" else "intercept"
+        self.ax_spread.set_title(
+            "Spread of raises between departments (SD)"
+            if spread_part == "slope"
+            else "Spread of base salaries between departments (SD)"
+        )
+        self.ax_spread.set_xlabel(
+            "Estimate ($ per year)" if spread_part == "slope" else "Estimate ($)"
+        )
+        if est.empty:
+            self.readout.value = ""
+            return []
+        truth = self._truth
+        panels = {
+            "spread": (
+                est[f"sd_{spread_part}"],
+                truth["raise_sd" if spread_part == "slope" else "base_sd"],
+            ),
+            "raise": (est["slope"], truth["raise_mean"]),
+            "noise": (est["residual_sd"], truth["noise_sd"]),
+        }
+        axes = {"spread": self.ax_spread, "raise": self.ax_raise, "noise": self.ax_noise}
+        for name, (values, true_value) in panels.items():
+            v = values.to_numpy(float)
+            v = v[np.isfinite(v)]
+            low = min(v.min(), true_value) if v.size else true_value - 1
+            high = max(v.max(), true_value) if v.size else true_value + 1
+            if high <= low:
+                high = low + max(abs(low) * 0.05, 1.0)
+            edges = np.linspace(low, high, 31)
+            counts, _ = np.histogram(v, edges)
+            self.hists[name].set_data(counts, edges)
+            self.truth_marks[name].set_xdata([true_value, true_value])
+            mean = float(v.mean()) if v.size else np.nan
+            self.mean_marks[name].set_xdata([mean, mean])
+            pad = 0.05 * (high - low)
+            axes[name].set_xlim(low - pad, high + pad)
+            axes[name].set_ylim(0, max(counts.max() if counts.size else 1, 1) * 1.15)
+        shown = est.iloc[:_INTERVALS_SHOWN]
+        lo = shown["slope"] - _Z95 * shown["slope_se"]
+        hi = shown["slope"] + _Z95 * shown["slope_se"]
+        ys = np.arange(len(shown), dtype=float)
+        self.intervals.set_segments(
+            np.stack([np.column_stack([lo, ys]), np.column_stack([hi, ys])], axis=1)
+        )
+        true_raise = truth["raise_mean"]
+        covers = (lo <= true_raise) & (hi >= true_raise)
+        self.intervals.set_colors(np.where(covers, "#333333", "#D55E00"))
+        self.ci_truth.set_xdata([true_raise, true_raise])
+        if len(shown):
+            span = max(float(hi.max() - lo.min()), 1.0)
+            self.ax_ci.set_xlim(float(lo.min()) - 0.05 * span, float(hi.max()) + 0.05 * span)
+        self._renderer.invalidate()
+        self._fill_readout()
+        return self._explain()
+
+    def _explain(self) -> list[str]:
+        s = self.summary
+        if s is None or s.n_samples == 0:
+            return []
+        notes = []
+        if s.boundary_share > 0:
+            notes.append(
+                f"In {s.boundary_share:.0%} of the samples the model estimated no difference "
+                "between departments (a spread of $0, the boundary). That happens more often "
+                "when the true spread is small, the noise large, or departments few."
+            )
+        return notes
+
+    def _fill_readout(self) -> None:
+        s = self.summary
+        if s is None:
+            return
+        rows = []
+        for name, r in s.table.iterrows():
+            money = name != "correlation of base and raise"
+            fmt = (
+                (lambda v: dollars(v))
+                if money
+                else (lambda v: "\u2014" if not np.isfinite(v) else f"{v:.2f}")
+            )
+            coverage = "\u2014" if not np.isfinite(r["coverage"]) else f"{r['coverage']:.0%}"
+            rows.append(
+                [
+                    name.capitalize(),
+                    fmt(r["truth"]),
+                    fmt(r["mean"]),
+                    fmt(r["bias"]),
+                    fmt(r["sd"]),
+                    coverage,
+                ]
+            )
+        html = self._readout_table(
+            [
+                "",
+                "True",
+                "Average estimate",
+                "Bias",
+                "SD of estimates",
+                "95% interval covers truth",
+            ],
+            rows,
+        )
+        html += (
+            f"<div style='margin-top:4px'>{s.n_samples:,} samples; fits on the boundary "
+            f"(a spread estimated as $0): {s.boundary_share:.0%}.</div>"
+        )
+        self.readout.value = html
+
+
+def _fit_one(
+    sim: Any, random: str, parts: tuple[str, ...], previous: Any
+) -> tuple[dict[str, float], Any]:
+    """Fit one sample with the engine; return the row of estimates and the fit (warm start)."""
+    data = sim.data
+    x = np.array(data[sim.x], dtype=float)
+    y = np.array(data[sim.y], dtype=float)
+    codes = np.array(data[sim.group].cat.codes, dtype=np.intp)
+    fit = engine.fit_arrays(
+        x,
+        y,
+        codes,
+        len(sim.truth),
+        random=random,
+        start_rel_cov=None if previous is None else previous.rel_cov,
+    )
+    sd = dict(zip(fit.parts, np.sqrt(np.clip(np.diag(fit.re_cov), 0, None)), strict=True))
+    se = np.sqrt(np.diag(fit.beta_cov))
+    x_sd = float(x.std()) or 1.0
+    boundary = any(
+        sd[p] < BOUNDARY_FRACTION * fit.sigma / (x_sd if p == "slope" else 1.0) for p in parts
+    )
+    corr = np.nan
+    if len(parts) == 2 and sd["intercept"] > 0 and sd["slope"] > 0:
+        corr = float(fit.re_cov[0, 1] / (sd["intercept"] * sd["slope"]))
+    row = {
+        "intercept": float(fit.beta[0]),
+        "intercept_se": float(se[0]),
+        "slope": float(fit.beta[1]),
+        "slope_se": float(se[1]),
+        "sd_intercept": float(sd.get("intercept", np.nan)),
+        "sd_slope": float(sd.get("slope", np.nan)),
+        "correlation": corr,
+        "residual_sd": float(fit.sigma),
+        "boundary": bool(boundary),
+        "converged": bool(fit.converged),
+    }
+    return row, fit
+
+
+def _summarise(
+    est: pd.DataFrame, settings: dict[str, Any], kind: str, stopped: bool, seconds: float
+) -> RunSummary:
+    parts = _MODELS[kind][1]
+    quantities = [
+        ("average base salary", "intercept", settings["base_mean"], True),
+        ("average raise per year", "slope", settings["raise_mean"], True),
+    ]
+    if "intercept" in parts:
+        quantities.append(
+            ("spread of base salaries (SD)", "sd_intercept", settings["base_sd"], False)
+        )
+    if "slope" in parts:
+        quantities.append(("spread of raises (SD)", "sd_slope", settings["raise_sd"], False))
+    if kind == "both":
+        quantities.append(("correlation of base and raise", "correlation", 0.0, False))
+    quantities.append(
+        ("spread within a department (SD)", "residual_sd", settings["noise_sd"], False)
+    )
+    records = {}
+    for name, column, truth, has_interval in quantities:
+        values = est[column].to_numpy(float) if len(est) else np.empty(0)
+        finite = values[np.isfinite(values)]
+        mean = float(finite.mean()) if finite.size else np.nan
+        coverage = np.nan
+        if has_interval and len(est):
+            se = est[f"{column}_se"].to_numpy(float)
+            coverage = float(np.mean(np.abs(values - truth) <= _Z95 * se))
+        records[name] = {
+            "truth": float(truth),
+            "mean": mean,
+            "bias": mean - float(truth),
+            "sd": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
+            "coverage": coverage,
+        }
+    table = pd.DataFrame.from_dict(records, orient="index")
+    boundary_share = float(est["boundary"].mean()) if len(est) else 0.0
+    return RunSummary(table, len(est), boundary_share, stopped, seconds)
+
+
+def many_samples_explorer(
+    *,
+    model: str = "intercepts",
+    n_samples: int = 200,
+    n_departments: int = 8,
+    faculty_per_department: int = 20,
+    seed: simdata.Seed = None,
+    presentation: bool | None = None,
+) -> ManySamplesExplorer:
+    """Explore how estimates scatter around the truth over many simulated samples.
+
+    Parameters
+    ----------
+    model : {"intercepts", "slopes", "both"}
+        Which parts vary between departments, in the simulation and in the fitted model.
+    n_samples : int
+        Samples per run (the slider allows 10 to 2,000).
+    n_departments, faculty_per_department : int
+        Starting sizes.
+    seed : int, numpy.random.Generator or None
+        Fixes the samples drawn by successive runs.
+    presentation : bool or None
+        Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
+
+    Returns
+    -------
+    ManySamplesExplorer
+        Press Run (or call ``.run()``); Stop ends a run early.
+
+    Example
+    -------
+    >>> explorer = many_samples_explorer(seed=1, n_samples=50)
+    >>> summary = explorer.run()
+    >>> summary.n_samples
+    50
+    """
+    return ManySamplesExplorer(
+        model=model,
+        n_samples=n_samples,
+        n_departments=n_departments,
+        faculty_per_department=faculty_per_department,
+        seed=seed,
+        presentation=presentation,
+    )
