@@ -13,15 +13,38 @@ Nothing here decides a score. A student who tampers with this module can only ch
 compares those answers with expected answers it computes in its own process.
 """
 
+import importlib.util
 import json
+import sys
+from pathlib import Path
 
 from IPython import get_ipython
 
-from multilevel.checks import describe_answer
+
+def _private_describe_answer():
+    """``describe_answer`` from a private copy of ``checks.py``, loaded on its own.
+
+    Loading the file as a separate module (not ``multilevel.checks``) means a student who
+    patches ``multilevel.checks`` patches a different module object, and the kernel does not pay
+    for importing the whole ``multilevel`` package (scipy, statsmodels) just to describe answers.
+    """
+    path = Path(__file__).with_name("multilevel") / "checks.py"
+    try:
+        spec = importlib.util.spec_from_file_location("_multilevel_grade_checks", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while being made
+        spec.loader.exec_module(module)
+        return module.describe_answer
+    except Exception:  # checks.py grew a package-relative import: use the package's own
+        sys.modules.pop("_multilevel_grade_checks", None)
+        from multilevel.checks import describe_answer
+
+        return describe_answer
+
 
 # Bound at import time, before any student cell runs.
 _encode = json.JSONEncoder(allow_nan=True, ensure_ascii=True).encode
-_describe = describe_answer
+_describe = _private_describe_answer()
 _shell = get_ipython()
 
 #: Longest JSON text kept for one answer, in characters.

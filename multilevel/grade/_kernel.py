@@ -218,6 +218,8 @@ async def run_notebook(
                     if not await km.is_alive():
                         return None
                     continue
+                except Exception:  # a cell broke the kernel's messaging (e.g. patched json)
+                    return {"status": "garbled"}
                 if msg.get("parent_header", {}).get("msg_id") == msg_id:
                     content = dict(msg.get("content", {}))
                     content["_interrupted"] = interrupted_at is not None
@@ -238,6 +240,13 @@ async def run_notebook(
             content = await request(source, silent=is_final_capture, deadline=cell_deadline)
             if not is_final_capture:
                 n_run += 1
+            if content is not None and content.get("status") == "garbled":
+                where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
+                stopped = (
+                    f"the kernel sent an unreadable reply after {where} (did a cell change json "
+                    "or the kernel's messaging?); answers captured before that were graded"
+                )
+                break
             if content is None:
                 alive = await km.is_alive()
                 where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
@@ -305,7 +314,8 @@ def kernel_environment(base: Mapping[str, str], *, pythonpath: Path, ipython_dir
     ('/tmp/p', 'Agg')
     """
     env = dict(base)
-    env["PYTHONPATH"] = str(pythonpath)
+    # The copy comes first, so the kernel never imports the instructor's working tree.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), base.get("PYTHONPATH")) if p)
     env["IPYTHONDIR"] = str(ipython_dir)
     env["MPLBACKEND"] = "Agg"
     env["PYTHONUNBUFFERED"] = "1"

@@ -603,6 +603,10 @@ class _Runner:
             problems=((code, text),),
         )
 
+    def needs_kernel(self, sub: _Submission) -> bool:
+        """False for submissions graded without running them (unreadable, wrong exercise)."""
+        return sub.problem is None and sub.exercise in (None, self.exercise)
+
     async def grade(self, sub: _Submission) -> tuple[SubmissionResult, bool]:
         """Grade one submission; returns the result and whether it may be stored for resume."""
         started = time.perf_counter()
@@ -901,7 +905,10 @@ def grade_submissions(
         slots = asyncio.Semaphore(jobs)
 
         async def one(sub: _Submission) -> None:
-            async with slots:
+            if runner.needs_kernel(sub):
+                async with slots:
+                    result, storable = await runner.grade(sub)
+            else:
                 result, storable = await runner.grade(sub)
             if storable:
                 _save_result(_result_path(output, sub.file), result, target, key)
