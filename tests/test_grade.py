@@ -31,6 +31,10 @@ from multilevel.grade import (
 
 REPO = Path(__file__).resolve().parents[1]
 
+# One worker grades the shared batch once; the tests that start kernels are marked "notebook".
+pytestmark = pytest.mark.xdist_group("grade")
+kernels = pytest.mark.notebook
+
 
 # --------------------------------------------------------------------------------------------
 # A tiny answer key: q1 and q3 depend on the student's seed, q2 is the same for everyone.
@@ -216,6 +220,7 @@ def points(row: dict[str, str]) -> dict[str, float]:
     return {q: float(row[q]) for q in ("q1", "q2", "q3", "total", "max")}
 
 
+@kernels
 def test_gradebook_has_one_row_per_file_with_lms_columns(batch):
     rows = batch["rows"]
     assert set(rows) == set(BATCH)
@@ -240,6 +245,7 @@ def test_gradebook_has_one_row_per_file_with_lms_columns(batch):
     assert frame["total"].dtype.kind == "f"
 
 
+@kernels
 def test_honest_submissions_score_from_the_grader_own_key(batch):
     rows = batch["rows"]
     alice = rows["alice.ipynb"]
@@ -252,11 +258,13 @@ def test_honest_submissions_score_from_the_grader_own_key(batch):
     assert truth("alice") != truth("bob")
 
 
+@kernels
 def test_submissions_are_never_modified(batch):
     assert snapshot(batch["subs"]) == batch["before"]
     assert not any(p.name in ("results.json", "answers.json") for p in batch["subs"].rglob("*"))
 
 
+@kernels
 def test_unreadable_files_get_a_row_and_a_reason(batch):
     rows = batch["rows"]
     for name, words in [
@@ -269,6 +277,7 @@ def test_unreadable_files_get_a_row_and_a_reason(batch):
         assert float(rows[name]["total"]) == 0
 
 
+@kernels
 def test_deleted_and_reordered_cells_score_what_is_there(batch):
     dave = batch["rows"]["dave.ipynb"]
     assert points(dave) == {"q1": 2, "q2": 1, "q3": 0, "total": 3, "max": 6}
@@ -277,6 +286,7 @@ def test_deleted_and_reordered_cells_score_what_is_there(batch):
     assert "**q3** NOT ANSWERED (0/3)" in feedback
 
 
+@kernels
 def test_errors_and_sys_exit_do_not_stop_later_cells(batch):
     erin = batch["rows"]["erin.ipynb"]
     assert points(erin)["total"] == MAX
@@ -284,6 +294,7 @@ def test_errors_and_sys_exit_do_not_stop_later_cells(batch):
     assert "3 code cells raised" in erin["reason"] and "ZeroDivisionError" in erin["reason"]
 
 
+@kernels
 def test_infinite_loop_is_interrupted_and_the_rest_runs(batch):
     frank = batch["rows"]["frank.ipynb"]
     assert points(frank)["total"] == MAX
@@ -291,6 +302,7 @@ def test_infinite_loop_is_interrupted_and_the_rest_runs(batch):
     assert "Code cell 4 ran longer than 5 s" in frank["reason"]
 
 
+@kernels
 def test_dead_kernel_keeps_the_answers_captured_before(batch):
     rows = batch["rows"]
     for name in ("hank.ipynb", "ivan.ipynb"):
@@ -301,6 +313,7 @@ def test_dead_kernel_keeps_the_answers_captured_before(batch):
         assert points(row) == {"q1": 2, "q2": 0, "q3": 0, "total": 2, "max": 6}
 
 
+@kernels
 def test_gigantic_output_is_not_kept(batch):
     jack = batch["rows"]["jack.ipynb"]
     assert points(jack)["total"] == MAX and jack["status"] == "ok"
@@ -309,6 +322,7 @@ def test_gigantic_output_is_not_kept(batch):
     assert total_bytes < 200_000
 
 
+@kernels
 def test_wrong_exercise_and_missing_metadata(batch):
     rows = batch["rows"]
     kate = rows["kate.ipynb"]
@@ -319,6 +333,7 @@ def test_wrong_exercise_and_missing_metadata(batch):
     assert "does not say which exercise" in no_metadata["reason"]
 
 
+@kernels
 def test_missing_or_placeholder_id_grades_only_id_independent_questions(batch):
     rows = batch["rows"]
     for name, status in [
@@ -333,6 +348,7 @@ def test_missing_or_placeholder_id_grades_only_id_independent_questions(batch):
     assert (batch["out"] / "feedback" / "no-id-leo.md").exists()
 
 
+@kernels
 def test_duplicate_ids_and_formula_ids_are_flagged(batch):
     rows = batch["rows"]
     for name in ("sub/dup1.ipynb", "sub/dup2.ipynb"):
@@ -344,6 +360,7 @@ def test_duplicate_ids_and_formula_ids_are_flagged(batch):
     assert points(formula)["total"] == MAX  # graded against the id as written
 
 
+@kernels
 def test_attacks_cannot_raise_the_score(batch):
     row = batch["rows"]["att_combo.ipynb"]
     # q1 is wrong (-1 dressed up as anything); q2 and q3 are honest.
@@ -351,6 +368,7 @@ def test_attacks_cannot_raise_the_score(batch):
     assert row["status"] == "ok"
 
 
+@kernels
 def test_patching_json_in_the_kernel_only_loses_answers(batch):
     row = batch["rows"]["att_json.ipynb"]
     # Patching json garbles the kernel's own replies: the grader stops reading that kernel and
@@ -359,6 +377,7 @@ def test_patching_json_in_the_kernel_only_loses_answers(batch):
     assert row["status"] == "incomplete" and "unreadable reply" in row["reason"]
 
 
+@kernels
 def test_attacks_leave_the_package_and_output_intact(batch):
     assert hashlib.sha256(CHECKS_FILE.read_bytes()).hexdigest() == batch["checks_before"]
     out = batch["out"]
@@ -367,6 +386,7 @@ def test_attacks_leave_the_package_and_output_intact(batch):
     assert "q1** FAIL (0/2)" in feedback
 
 
+@kernels
 def test_feedback_file_per_student_with_pass_fail_and_hints(batch):
     feedback_dir = batch["out"] / "feedback"
     names = sorted(p.name for p in feedback_dir.iterdir())
@@ -379,6 +399,7 @@ def test_feedback_file_per_student_with_pass_fail_and_hints(batch):
     assert "Problems found" in frank and "interrupted" in frank
 
 
+@kernels
 def test_resume_reuses_every_stored_result(batch):
     started = time.perf_counter()
     again = grade_submissions(
@@ -389,6 +410,7 @@ def test_resume_reuses_every_stored_result(batch):
     assert again.gradebook.equals(batch["run"].gradebook)
 
 
+@kernels
 def test_resume_regrades_changed_and_tampered_submissions_only(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
@@ -455,6 +477,7 @@ def test_cli_errors_are_plain_english_with_exit_code_2(tmp_path, capsys):
     assert not (subs / "grades").exists()
 
 
+@kernels
 def test_cli_interrupted_run_resumes_without_regrading(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
