@@ -50,6 +50,8 @@ _INTERVALS_SHOWN = 50
 #: slopes: of the noise per SD of experience), the same scale-free idea as ``multilevel.fit``.
 BOUNDARY_FRACTION = 1e-3
 
+_SETTINGS_CHANGED = "Settings changed: press <b>Run</b> for samples at the new settings."
+
 _MODELS = {
     "intercepts": ("intercept", ("intercept",)),
     "slopes": ("slope", ("slope",)),
@@ -114,6 +116,7 @@ class ManySamplesExplorer(Explorer):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._settings_dirty = False
         c = self.controls
         c["model"] = widgets.Dropdown(
             options=[
@@ -190,9 +193,10 @@ class ManySamplesExplorer(Explorer):
         parts = _MODELS[self.controls["model"].value][1]
         self.controls["base_sd"].disabled = "intercept" not in parts
         self.controls["raise_sd"].disabled = "slope" not in parts
+        self._settings_dirty = True
         if self.running:
             self.stop()
-        self.status.value = "Settings changed: press <b>Run</b> for samples at the new settings."
+        self.status.value = _SETTINGS_CHANGED
 
     @property
     def running(self) -> bool:
@@ -205,6 +209,7 @@ class ManySamplesExplorer(Explorer):
         if self.running:
             return
         self._stop.clear()
+        self._settings_dirty = False
         self._thread = threading.Thread(target=self.run, name="many-samples", daemon=True)
         self._thread.start()
 
@@ -234,6 +239,10 @@ class ManySamplesExplorer(Explorer):
         settings = self.settings()
         sample_seed = int(self._rng.integers(2**32))
         rng = simdata.as_generator(sample_seed)
+        if threading.current_thread() is not self._thread:
+            # Called directly rather than by start(), which has already reset these.
+            self._stop.clear()
+            self._settings_dirty = False
         c["run"].disabled = True
         c["stop"].disabled = False
         self.progress.max = n
@@ -294,7 +303,9 @@ class ManySamplesExplorer(Explorer):
             if final:
                 self.progress.bar_style = "warning" if stopped else "success"
                 verb = "Stopped after" if stopped else "Done:"
-                self.status.value = f"{verb} {done:,} of {n:,} samples in {seconds:.1f} s."
+                self.status.value = f"{verb} {done:,} of {n:,} samples in {seconds:.1f} s." + (
+                    " " + _SETTINGS_CHANGED if self._settings_dirty else ""
+                )
             else:
                 self.status.value = f"{done:,} of {n:,} samples, {seconds:.1f} s\u2026"
             self.update()
