@@ -63,3 +63,14 @@ clean:
 # Strip outputs, execution counts and editor metadata from every notebook (keeps cell ids and tags).
 clean-notebooks: $(VENV)/.installed-dev
 	$(VENV)/bin/nbstripout --keep-id --extra-keys "metadata.widgets metadata.jupytext cell.metadata.execution cell.metadata.scrolled cell.metadata.collapsed cell.metadata.jupyter" course/*.ipynb solutions/*.ipynb exercises/*.ipynb
+
+# Static reveal.js slides of every lesson (docs/instructors.md), run in presentation mode:
+# build/slides/<lesson>.slides.html (gitignored). Live slides: the RISE extension in JupyterLab.
+SLIDES_DIR := build/slides
+.PHONY: slides
+slides: $(VENV)/.installed
+	mkdir -p $(SLIDES_DIR)/ipython/profile_default/startup
+	echo 'from multilevel import style; style.presentation_mode()' \
+		> $(SLIDES_DIR)/ipython/profile_default/startup/50-presentation.py
+	IPYTHONDIR="$(CURDIR)/$(SLIDES_DIR)/ipython" $(VENV)/bin/jupyter nbconvert --to slides \
+		--execute --ExecutePreprocessor.timeout=300 --output-dir $(SLIDES_DIR) course/*.ipynb
