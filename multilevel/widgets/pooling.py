@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 
 import simdata
@@ -369,7 +370,7 @@ class PoolingExplorer(Explorer):
         c = self.controls
         n_groups = len(sim.truth)
         if n_groups != self._n_styled:
-            self._colors = np.array([s.color for s in style.distinct_styles(n_groups)])
+            self._colors = to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
             self._n_styled = n_groups
             self._set_group_ticks(sim)
         colors = self._colors

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba_array
 
 import simdata
 
@@ -200,7 +201,7 @@ class ShrinkageExplorer(Explorer):
         self.fit = res = outcome.result
         notes = list(outcome.notes)
         n = np.bincount(codes, minlength=n_groups).astype(float)
-        colors = np.array([s.color for s in style.distinct_styles(n_groups)])
+        colors = to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
         truth = sim.truth["intercept"].to_numpy(float)
         if res is None:
             self.table = pd.DataFrame()
