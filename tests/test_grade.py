@@ -103,6 +103,7 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 
 
 CHECKS_FILE = Path(checks.__file__)
+SECRET = "lms-token-5f1d"
 
 BATCH = {
     "alice.ipynb": notebook(honest("alice")),
@@ -151,13 +152,15 @@ BATCH = {
             "c.describe_answer = lambda v: c.Answer('number', float(s % 1000))\n"
             "c.Exercise.check = lambda *a, **k: 'passed'\n"
             "print('q1 passed\\nq2 passed\\nq3 passed\\nScore: 6/6')",
+            # read the instructor's environment into an answer that the feedback would echo
+            "import os\nleak = os.environ.get('MULTILEVEL_TEST_SECRET', 'absent')",
             # edit package files (the grader's copy) and write fake result files
             "import pathlib, _multilevel_grade_capture as g\n"
             "pathlib.Path(c.__file__).write_text('raise SystemExit')\n"
             "pathlib.Path(g.__file__).write_text('def dump(names):\\n    return \"{}\"\\n')\n"
             "for name in ['results.json', 'gradebook.csv', 'answers.json']:\n"
             '    pathlib.Path(name).write_text(\'{"q1": 2, "score": 6}\')',
-            Q2,
+            "q2 = 'B' if leak == 'absent' else leak",
             Q3,
         ]
     ),
@@ -190,6 +193,7 @@ def batch(tmp_path_factory):
     for path in subs.rglob("*"):
         os.utime(path, (past, past))
     before = snapshot(subs)
+    os.environ["MULTILEVEL_TEST_SECRET"] = SECRET
     checks_before = hashlib.sha256(CHECKS_FILE.read_bytes()).hexdigest()
     out = root / "out"
     started = time.perf_counter()
@@ -204,6 +208,7 @@ def batch(tmp_path_factory):
         exercises=TINY_EXERCISES,
     )
     seconds = time.perf_counter() - started
+    del os.environ["MULTILEVEL_TEST_SECRET"]
     rows = {r["file"]: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
     return {
         "run": run,
@@ -384,6 +389,7 @@ def test_attacks_leave_the_package_and_output_intact(batch):
     assert not (out / "results.json").exists()
     feedback = (out / "feedback" / "att-combo.md").read_text()
     assert "q1** FAIL (0/2)" in feedback
+    assert SECRET not in feedback and "**q2** PASS" in feedback  # the kernel never saw it
 
 
 @kernels
@@ -440,6 +446,36 @@ def test_resume_regrades_changed_and_tampered_submissions_only(tmp_path):
     assert (fresh.n_graded, fresh.n_resumed) == (2, 0)
     assert fresh.gradebook.equals(second.gradebook)
     assert list(out.rglob("*.tmp")) == []
+
+
+@kernels
+def test_notebook_timeout_and_a_kernel_that_ignores_interrupts(tmp_path, monkeypatch):
+    monkeypatch.setattr("multilevel.grade._kernel.INTERRUPT_GRACE", 2.0)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    slow = ["import time\ntime.sleep(2)"] * 3
+    (subs / "slow.ipynb").write_text(notebook(honest("slow", *slow)))
+    stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    (subs / "stubborn.ipynb").write_text(notebook(honest("stubborn", stubborn)))
+    started = time.perf_counter()
+    run = grade_submissions(
+        subs,
+        tmp_path / "out",
+        exercise="tiny",
+        cell_timeout=2,
+        notebook_timeout=3,
+        progress=False,
+        exercises=TINY_EXERCISES,
+    )
+    rows = run.gradebook.set_index("file")
+    slow_row, stubborn_row = rows.loc["slow.ipynb"], rows.loc["stubborn.ipynb"]
+    assert slow_row["status"] == "incomplete"
+    assert "whole notebook ran longer than 3 s" in slow_row["reason"]
+    assert stubborn_row["status"] == "incomplete"
+    assert "did not respond to an interrupt" in stubborn_row["reason"]
+    for row in (slow_row, stubborn_row):  # q1 came before the trouble, q2 and q3 after it
+        assert (row["q1"], row["q2"], row["q3"]) == (2, 0, 0)
+    assert time.perf_counter() - started < 30
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 #: Module name the capture helper is importable under inside the kernel.
 CAPTURE_MODULE = "_multilevel_grade_capture"
-#: Seconds to wait for a kernel to answer after an interrupt before killing it.
+#: Seconds to wait for a kernel to answer an interrupt (it gets two) before it is killed.
 INTERRUPT_GRACE = 5.0
 #: Seconds between liveness checks while a cell runs.
 POLL_INTERVAL = 0.25
@@ -202,16 +202,20 @@ async def run_notebook(
                 stop_on_error=False,
             )
             interrupted_at: float | None = None
+            interrupts = 0
             while True:
                 now = time.perf_counter()
-                if interrupted_at is None and now >= deadline:
+                due = deadline if interrupted_at is None else interrupted_at + INTERRUPT_GRACE
+                if now >= due:
+                    # A second interrupt covers one that landed just before the cell started.
+                    if interrupts == 2:
+                        return None
+                    interrupts += 1
                     interrupted_at = now
                     try:
                         await km.interrupt_kernel()
                     except Exception:
                         return None
-                if interrupted_at is not None and now - interrupted_at > INTERRUPT_GRACE:
-                    return None
                 try:
                     msg = await kc.get_shell_msg(timeout=POLL_INTERVAL)
                 except queue.Empty:
@@ -304,20 +308,58 @@ async def run_notebook(
     )
 
 
+#: Variables passed on to a grading kernel; everything else (tokens, passwords, the
+#: instructor's settings) stays out of reach of student code, which could print it into an answer.
+KERNEL_ENV_ALLOWED = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "SYSTEMROOT",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "MPLCONFIGDIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "PYTHONPATH",
+)
+#: Thread pools capped at one thread per kernel: the grader runs one kernel per core already.
+_ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
 def kernel_environment(base: Mapping[str, str], *, pythonpath: Path, ipython_dir: Path) -> dict:
-    """Environment for a grading kernel: the package copy first on the path, no user startup files.
+    """Environment for a grading kernel: allowed variables only, the package copy first on the path.
+
+    Parameters
+    ----------
+    base : mapping
+        The grader's environment; only :data:`KERNEL_ENV_ALLOWED` variables are kept.
+    pythonpath : Path
+        Folder holding the kernel's private copy of the course packages.
+    ipython_dir : Path
+        A fresh IPython profile folder (no startup files of the instructor or an earlier kernel).
 
     Examples
     --------
-    >>> env = kernel_environment({}, pythonpath=Path("/tmp/p"), ipython_dir=Path("/tmp/i"))
-    >>> env["PYTHONPATH"], env["MPLBACKEND"]
-    ('/tmp/p', 'Agg')
+    >>> env = kernel_environment({"SECRET": "x"}, pythonpath=Path("/tmp/p"),
+    ...                          ipython_dir=Path("/tmp/i"))
+    >>> env["PYTHONPATH"], env["MPLBACKEND"], "SECRET" in env
+    ('/tmp/p', 'Agg', False)
     """
-    env = dict(base)
+    env = {k: v for k, v in base.items() if k in KERNEL_ENV_ALLOWED or k.startswith("LC_")}
     # The copy comes first, so the kernel never imports the instructor's working tree.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), base.get("PYTHONPATH")) if p)
     env["IPYTHONDIR"] = str(ipython_dir)
     env["MPLBACKEND"] = "Agg"
     env["PYTHONUNBUFFERED"] = "1"
-    env.pop("JPY_PARENT_PID", None)
+    for name in _ONE_THREAD:
+        env[name] = base.get(name, "1")
     return env
