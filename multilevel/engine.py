@@ -71,9 +71,10 @@ class EngineFit:
         Whether the random intercept and slope may correlate.
     reml : bool
         REML (True) or maximum likelihood (False).
-    beta : ndarray, shape (2,)
-        Fixed intercept (y units, at x = 0) and slope (y units per x unit).
-    beta_cov : ndarray, shape (2, 2)
+    beta : ndarray, shape (2,) or (1,)
+        Fixed intercept (y units, at x = 0) and slope (y units per x unit); the intercept
+        only for a model without predictor.
+    beta_cov : ndarray, shape (2, 2) or (1, 1)
         Covariance matrix of ``beta``: ``sigma^2 (X' V^{-1} X)^{-1}``.
     sigma : float
         Residual SD (y units).
@@ -115,21 +116,36 @@ class EngineFit:
     def n_params(self) -> int:
         """Number of estimated parameters (fixed effects, variance parameters, sigma)."""
         q = len(self.parts)
-        return 2 + 1 + (q * (q + 1) // 2 if self.correlated else q)
+        return self.beta.size + 1 + (q * (q + 1) // 2 if self.correlated else q)
+
+
+def _pairs(k: int) -> list[tuple[int, int]]:
+    """Upper-triangle index pairs of a symmetric k x k matrix."""
+    return [(i, j) for i in range(k) for j in range(i, k)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class _Stats:
-    """Per-group sums on the internal (centred and scaled) scale, and the maps back."""
+    """Per-group sums on the internal (centred and scaled) scale, and the maps back.
 
-    xtx: np.ndarray  # (G, 2, 2): sums of [1, xs] [1, xs]'
-    xty: np.ndarray  # (G, 2): sums of [1, xs] ys
+    Fixed columns ``X = [1, xs]`` (``p = 2``) or ``[1]`` (``p = 1``, no predictor); random
+    columns ``Z = X K`` (``q`` of them). Arrays with a trailing group axis ``G``.
+    """
+
+    p: int
+    q: int
+    correlated: bool
+    reml: bool
+    dof: int
+    xtx: np.ndarray  # (p, p): X'X summed over groups
+    xty: np.ndarray  # (p,)
     yty: float
-    n: int
-    K: np.ndarray  # (2, q): Z columns = X columns @ K
-    zx: np.ndarray  # (G, q, 2): Z'X per group
-    zz: np.ndarray  # (G, q, q): Z'Z per group
-    zy: np.ndarray  # (G, q): Z'y per group
+    zx: np.ndarray  # (q, p, G): Z'X per group
+    zz: np.ndarray  # (q, q, G): Z'Z per group
+    zy: np.ndarray  # (q, G): Z'y per group
+    zz_sum: np.ndarray  # (q, q)
+    lin: np.ndarray  # (q(q+1)/2 * G, m): per-group products, see _linear_products
+    K: np.ndarray  # (p, q)
     B: np.ndarray  # (q, q): internal random effects -> original x units (before y scaling)
     x_mean: float
     x_scale: float
@@ -154,132 +170,221 @@ def _theta_index(q: int, correlated: bool) -> list[tuple[int, int]]:
     return [(0, 0), (1, 1)]
 
 
+def _linear_products(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Column such that ``R_stacked @ column = sum_g u_g' R_g v_g`` for symmetric per-group R.
+
+    ``u``, ``v`` have shape (q, G); ``R_stacked`` concatenates the upper-triangle entries of R
+    group by group: ``[R11 (G), R12 (G), R22 (G)]`` for q = 2.
+    """
+    if u.shape[0] == 1:
+        return u[0] * v[0]
+    return np.concatenate([u[0] * v[0], u[0] * v[1] + u[1] * v[0], u[1] * v[1]])
+
+
 def _make_stats(
-    x: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: int, random: str | None
+    x: np.ndarray | None,
+    y: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    random: str | None,
+    reml: bool = True,
 ) -> _Stats:
     parts, correlated = RANDOM_PARTS[random]
-    x_mean = float(x.mean())
-    x_scale = float(x.std()) or 1.0
+    p = 1 if x is None else 2
     y_mean = float(y.mean())
     y_scale = float(y.std()) or 1.0
-    xs = (x - x_mean) / x_scale
     ys = (y - y_mean) / y_scale
     n_j = np.bincount(codes, minlength=n_groups).astype(float)
-    sx = np.bincount(codes, xs, minlength=n_groups)
-    sxx = np.bincount(codes, xs * xs, minlength=n_groups)
     sy = np.bincount(codes, ys, minlength=n_groups)
-    sxy = np.bincount(codes, xs * ys, minlength=n_groups)
-    xtx = np.stack([np.stack([n_j, sx], -1), np.stack([sx, sxx], -1)], -2)
-    xty = np.stack([sy, sxy], -1)
+    if x is None:
+        x_mean, x_scale = 0.0, 1.0
+        xtx_g = n_j[None, None, :]  # (p, p, G)
+        xty_g = sy[None, :]  # (p, G)
+    else:
+        x_mean = float(x.mean())
+        x_scale = float(x.std()) or 1.0
+        xs = (x - x_mean) / x_scale
+        sx = np.bincount(codes, xs, minlength=n_groups)
+        sxx = np.bincount(codes, xs * xs, minlength=n_groups)
+        sxy = np.bincount(codes, xs * ys, minlength=n_groups)
+        xtx_g = np.array([[n_j, sx], [sx, sxx]])
+        xty_g = np.array([sy, sxy])
     # The fixed part is always centred (it changes nothing but the conditioning). The random
     # part may only be centred where that leaves the model unchanged: correlated intercept and
     # slope. (0 + x | g) and (1 + x || g) are about x itself, so there x is only scaled.
     shift = x_mean / x_scale
     if random is None:
-        K, B = np.zeros((2, 0)), np.zeros((0, 0))
+        K, B = np.zeros((p, 0)), np.zeros((0, 0))
     elif random == "intercept":
-        K, B = np.array([[1.0], [0.0]]), np.array([[1.0]])
+        K, B = np.eye(p)[:, :1], np.array([[1.0]])
     elif random == "slope":
         K, B = np.array([[shift], [1.0]]), np.array([[1.0 / x_scale]])
     elif correlated:
         K, B = np.eye(2), np.array([[1.0, -shift], [0.0, 1.0 / x_scale]])
     else:
         K, B = np.array([[1.0, shift], [0.0, 1.0]]), np.diag([1.0, 1.0 / x_scale])
-    del parts
-    zx = K.T @ xtx
-    zz = zx @ K
-    zy = xty @ K
+    q = K.shape[1]
+    zx = np.einsum("aq,abg->qbg", K, xtx_g)
+    zz = np.einsum("qbg,br->qrg", zx, K)
+    zy = np.einsum("aq,ag->qg", K, xty_g)
+    if q:
+        cols = [_linear_products(zx[:, a], zx[:, b]) for a, b in _pairs(p)]
+        cols += [_linear_products(zx[:, a], zy) for a in range(p)]
+        cols += [_linear_products(zy, zy)]
+        cols += [_linear_products(zz[:, a], zz[:, b]) for a, b in _pairs(q)]
+        lin = np.stack(cols, axis=1)
+    else:
+        lin = np.zeros((0, 0))
+    n = int(y.size)
     return _Stats(
-        xtx, xty, float(ys @ ys), int(x.size), K, zx, zz, zy, B, x_mean, x_scale, y_mean, y_scale
+        p=p,
+        q=q,
+        correlated=correlated,
+        reml=reml,
+        dof=n - p if reml else n,
+        xtx=xtx_g.sum(-1),
+        xty=xty_g.sum(-1),
+        yty=float(ys @ ys),
+        zx=zx,
+        zz=zz,
+        zy=zy,
+        zz_sum=zz.sum(-1),
+        lin=lin,
+        K=K,
+        B=B,
+        x_mean=x_mean,
+        x_scale=x_scale,
+        y_mean=y_mean,
+        y_scale=y_scale,
     )
 
 
-def _evaluate(theta: np.ndarray, st: _Stats, correlated: bool, reml: bool, full: bool = False):
-    """Profiled deviance and its gradient at ``theta`` (and the estimates when ``full``)."""
-    q = st.K.shape[1]
-    xtx_sum = st.xtx.sum(0)
-    xty_sum = st.xty.sum(0)
-    n_fix = 2
-    dof = st.n - n_fix if reml else st.n
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class _Point:
+    """The profiled estimates at one or more values of theta (leading axis T)."""
+
+    dev: np.ndarray  # (T,)
+    grad: np.ndarray  # (T, n_theta)
+    beta: np.ndarray  # (T, p)
+    xtwx_inv: np.ndarray  # (T, p, p): (X' V^-1 X)^-1 sigma^2
+    r2: np.ndarray  # (T,): penalised residual sum of squares
+    r: np.ndarray  # (T, q, q, G): Lambda M^-1 Lambda' per group
+    ze: np.ndarray  # (T, q, G): Z'(y - X beta) per group
+
+
+def _evaluate_batch(thetas: np.ndarray, st: _Stats) -> _Point:
+    """Profiled deviance, gradient and estimates at each row of ``thetas`` (shape (T, k)).
+
+    Batched so that the optimiser pays numpy's per-call overhead once for the current point,
+    its finite-difference neighbours and several trial steps. Every per-group 2x2 block is
+    written out in closed form (determinant, inverse) instead of calling np.linalg on tiny
+    matrices.
+    """
+    q, p = st.q, st.p
+    n_t = thetas.shape[0]
     if q == 1:
-        return _evaluate_one(float(theta[0]), st, reml, dof, full)
-    if q:
-        lam = _lambda(theta, q, correlated)
-        zx, zz, zy = st.zx, st.zz, st.zy
-        m = np.eye(q) + lam.T @ zz @ lam
-        if q == 1:
-            det = m[:, 0, 0]
-            m_inv = 1.0 / m
-        else:
-            det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
-            m_inv = np.empty_like(m)
-            m_inv[:, 0, 0] = m[:, 1, 1] / det
-            m_inv[:, 1, 1] = m[:, 0, 0] / det
-            m_inv[:, 0, 1] = -m[:, 0, 1] / det
-            m_inv[:, 1, 0] = -m[:, 1, 0] / det
-        r = lam @ m_inv @ lam.T  # (G, q, q): Lambda M^-1 Lambda'
-        r_zx = r @ zx  # (G, q, 2)
-        r_zy = np.einsum("gab,gb->ga", r, zy)
-        xtwx = xtx_sum - np.einsum("gqa,gqb->ab", zx, r_zx)
-        xtwy = xty_sum - np.einsum("gqa,gq->a", zx, r_zy)
-        ytwy = st.yty - np.einsum("gq,gq->", zy, r_zy)
-        logdet_m = float(np.log(det).sum())
+        t2 = thetas[:, :1] ** 2
+        m = 1.0 + t2 * st.zz[0, 0]  # (T, G): M = 1 + theta^2 Z'Z
+        r1 = t2 / m
+        logdet_m = np.log(m).sum(1)
+        sums = r1 @ st.lin
+        r = r1[:, None, None, :]
+    elif q == 2:
+        l11 = thetas[:, 0:1]
+        l21 = thetas[:, 1:2] if st.correlated else 0.0
+        l22 = thetas[:, 2:3] if st.correlated else thetas[:, 1:2]
+        a, b, c = st.zz[0, 0], st.zz[0, 1], st.zz[1, 1]
+        # M = I + Lambda' Z'Z Lambda, symmetric 2x2 per group.
+        t11, t21 = a * l11 + b * l21, b * l11 + c * l21
+        m11 = 1.0 + l11 * t11 + l21 * t21
+        m12 = l22 * (l11 * b + l21 * c)
+        m22 = 1.0 + l22 * l22 * c
+        det = m11 * m22 - m12 * m12
+        i11, i12, i22 = m22 / det, -m12 / det, m11 / det
+        # R = Lambda M^-1 Lambda'.
+        u = l21 * i11 + l22 * i12
+        r11 = l11 * l11 * i11
+        r12 = l11 * u
+        r22 = l21 * u + l22 * (l21 * i12 + l22 * i22)
+        logdet_m = np.log(det).sum(1)
+        sums = np.concatenate([r11, r12, r22], axis=1) @ st.lin
+        r = np.stack([np.stack([r11, r12], 1), np.stack([r12, r22], 1)], 1)
     else:
-        xtwx, xtwy, ytwy, logdet_m = xtx_sum, xty_sum, st.yty, 0.0
-    xtwx_inv = np.linalg.inv(xtwx)
-    beta = xtwx_inv @ xtwy
-    r2 = max(float(ytwy - beta @ xtwy), 1e-300)
-    dev = logdet_m + dof * (1.0 + _LOG_2PI + math.log(r2 / dof))
-    if reml:
-        dev += math.log(np.linalg.det(xtwx))
-    grad = np.zeros(len(theta))
+        logdet_m = np.zeros(n_t)
+        sums = np.zeros((n_t, 0))
+        r = np.zeros((n_t, 0, 0, st.zy.shape[-1]))
+    # Sums over groups that are linear in R: X'V^-1 X, X'V^-1 y, y'V^-1 y (all times sigma^2)
+    # and sum_g Z'Z R Z'Z.
+    xtwx = np.empty((n_t, p, p))
+    k = 0
+    for i, j in _pairs(p):
+        xtwx[:, i, j] = xtwx[:, j, i] = st.xtx[i, j] - (sums[:, k] if q else 0.0)
+        k += 1
+    xtwy = st.xty - sums[:, k : k + p] if q else np.broadcast_to(st.xty, (n_t, p))
+    k += p
+    ytwy = st.yty - sums[:, k] if q else np.full(n_t, st.yty)
+    k += 1
+    if p == 1:
+        det_x = xtwx[:, 0, 0]
+        xtwx_inv = 1.0 / xtwx
+    else:
+        det_x = xtwx[:, 0, 0] * xtwx[:, 1, 1] - xtwx[:, 0, 1] ** 2
+        xtwx_inv = np.empty_like(xtwx)
+        xtwx_inv[:, 0, 0] = xtwx[:, 1, 1] / det_x
+        xtwx_inv[:, 1, 1] = xtwx[:, 0, 0] / det_x
+        xtwx_inv[:, 0, 1] = xtwx_inv[:, 1, 0] = -xtwx[:, 0, 1] / det_x
+    beta = np.einsum("tab,tb->ta", xtwx_inv, xtwy)
+    r2 = np.maximum(ytwy - (beta * xtwy).sum(1), 1e-300)
+    dof = st.dof
+    dev = logdet_m + dof * (1.0 + _LOG_2PI + np.log(r2 / dof))
+    if st.reml:
+        dev = dev + np.log(det_x)
+    # Gradient: d dev = tr(Q dSigma) with Sigma = Lambda Lambda', so d dev / d Lambda = 2 Q Lambda,
+    # Q = sum_g [Z'WZ - (dof / r2) v v' - (REML) C (X'WX)^-1 C'], W = V^-1 sigma^2,
+    # v = Z'W(y - X beta), C = Z'WX; with S = Z'Z R: Z'WZ = Z'Z - S Z'Z, v = (I - S) ze, C = (I - S) Z'X.
+    ze = st.zy[None] - np.einsum("abg,tb->tag", st.zx, beta)
+    grad = np.zeros((n_t, len(_theta_index(q, st.correlated)) if q else 0))
     if q:
-        # d dev = tr(Q dSigma), Sigma = Lambda Lambda'; see the module docstring.
-        zz_r = zz @ r
-        h = zz - zz_r @ zz  # Z'WZ per group
-        ze = zy - zx @ beta  # Z'(y - X beta)
-        v = ze - np.einsum("gab,gb->ga", zz_r, ze)  # Z'W(y - X beta)
-        qmat = h.sum(0) - (dof / r2) * np.einsum("ga,gb->ab", v, v)
-        if reml:
-            c = zx - zz_r @ zx  # Z'WX per group
-            qmat -= np.einsum("gqa,ab,grb->qr", c, xtwx_inv, c)
-        ql = 2.0 * qmat @ lam
-        grad = np.array([ql[i, j] for i, j in _theta_index(q, correlated)])
-    if not full:
-        return dev, grad
-    blups = np.einsum("gab,gb->ga", r, ze) if q else None
-    return dev, grad, beta, xtwx_inv, r2, dof, blups, (r if q else None)
+        zrz = np.empty((n_t, q, q))
+        for i, j in _pairs(q):
+            zrz[:, i, j] = zrz[:, j, i] = sums[:, k]
+            k += 1
+        if q == 1:
+            inv_m = 1.0 / m
+            v = (ze[:, 0] * inv_m)[:, None]
+            c_mat = st.zx[None, 0] * inv_m[:, None, :]  # (T, p, G)
+            c_mat = c_mat[:, None]
+        else:
+            s = np.einsum("abg,tbcg->tacg", st.zz, r)
+            v = ze - np.einsum("tabg,tbg->tag", s, ze)
+            c_mat = st.zx[None] - np.einsum("tabg,tbcg->tacg", s, st.zx[None])
+        qmat = st.zz_sum - zrz
+        qmat -= (dof / r2)[:, None, None] * np.einsum("tag,tbg->tab", v, v)
+        if st.reml:
+            cx = np.einsum("tacg,tcd->tadg", c_mat, xtwx_inv)
+            qmat -= np.einsum("tadg,tbdg->tab", cx, c_mat)
+        if q == 1:
+            grad[:, 0] = 2.0 * qmat[:, 0, 0] * thetas[:, 0]
+        elif st.correlated:
+            l11, l21, l22 = thetas[:, 0], thetas[:, 1], thetas[:, 2]
+            grad[:, 0] = 2.0 * (qmat[:, 0, 0] * l11 + qmat[:, 0, 1] * l21)
+            grad[:, 1] = 2.0 * (qmat[:, 1, 0] * l11 + qmat[:, 1, 1] * l21)
+            grad[:, 2] = 2.0 * qmat[:, 1, 1] * l22
+        else:
+            grad[:, 0] = 2.0 * qmat[:, 0, 0] * thetas[:, 0]
+            grad[:, 1] = 2.0 * qmat[:, 1, 1] * thetas[:, 1]
+    return _Point(dev=dev, grad=grad, beta=beta, xtwx_inv=xtwx_inv, r2=r2, r=r, ze=ze)
 
 
-def _evaluate_one(t: float, st: _Stats, reml: bool, dof: int, full: bool):
-    """``_evaluate`` for one random effect: the same formulas with 1x1 blocks as plain arrays."""
-    zx, zz, zy = st.zx[:, 0, :], st.zz[:, 0, 0], st.zy[:, 0]
-    m = 1.0 + t * t * zz
-    r = t * t / m  # Lambda M^-1 Lambda'
-    rzx = zx * r[:, None]
-    xtwx = st.xtx.sum(0) - rzx.T @ zx
-    xtwy = st.xty.sum(0) - rzx.T @ zy
-    ytwy = st.yty - float(r @ (zy * zy))
-    xtwx_inv = np.linalg.inv(xtwx)
-    beta = xtwx_inv @ xtwy
-    r2 = max(float(ytwy - beta @ xtwy), 1e-300)
-    dev = float(np.log(m).sum()) + dof * (1.0 + _LOG_2PI + math.log(r2 / dof))
-    ze = zy - zx @ beta
-    v = ze / m
-    qval = float((zz / m).sum()) - (dof / r2) * float(v @ v)
-    if reml:
-        dev += math.log(np.linalg.det(xtwx))
-        c = zx / m[:, None]
-        qval -= float(np.einsum("ga,ab,gb->", c, xtwx_inv, c))
-    grad = np.array([2.0 * qval * t])
-    if not full:
-        return dev, grad
-    return dev, grad, beta, xtwx_inv, r2, dof, (r * ze)[:, None], r[:, None, None]
+def _evaluate(theta: np.ndarray, st: _Stats) -> tuple[float, np.ndarray]:
+    """Profiled deviance and its gradient at one ``theta``."""
+    point = _evaluate_batch(np.asarray(theta, float)[None, :], st)
+    return float(point.dev[0]), point.grad[0]
 
 
 def profiled_deviance(
     theta: np.ndarray | list[float],
-    x: np.ndarray,
+    x: np.ndarray | None,
     y: np.ndarray,
     codes: np.ndarray,
     *,
@@ -291,6 +396,7 @@ def profiled_deviance(
     Useful to draw the likelihood surface for a curious student. ``theta`` is the relative
     Cholesky factor for the centred-and-scaled data the engine works with, so the value
     differs from the reported ``-2 * loglik`` by a constant that depends only on the scales.
+    ``x=None`` means no predictor (``y ~ 1``).
 
     Examples
     --------
@@ -303,10 +409,69 @@ def profiled_deviance(
     """
     codes = np.asarray(codes)
     st = _make_stats(
-        np.asarray(x, float), np.asarray(y, float), codes, int(codes.max()) + 1, random
+        None if x is None else np.asarray(x, float),
+        np.asarray(y, float),
+        codes,
+        int(codes.max()) + 1,
+        random,
+        reml,
     )
-    _, correlated = RANDOM_PARTS[random]
-    return float(_evaluate(np.asarray(theta, float), st, correlated, reml)[0])
+    return _evaluate(np.asarray(theta, float), st)[0]
+
+
+def _moment_start(st: _Stats) -> np.ndarray:
+    """A method-of-moments guess of the relative covariance Sigma / sigma^2 (internal scale).
+
+    Pooled least squares gives each group's residual sums; a separate least-squares fit of
+    those residuals on the group's own Z columns estimates its random effects, whose spread
+    minus their sampling variance estimates Sigma (clipped to be positive definite). Newton
+    started there needs a few steps instead of ten.
+    """
+    q, p = st.q, st.p
+    if p == 1:
+        beta0 = st.xty / st.xtx[0, 0]
+    else:
+        d = st.xtx[0, 0] * st.xtx[1, 1] - st.xtx[0, 1] ** 2
+        beta0 = (
+            np.array(
+                [
+                    st.xtx[1, 1] * st.xty[0] - st.xtx[0, 1] * st.xty[1],
+                    st.xtx[0, 0] * st.xty[1] - st.xtx[0, 1] * st.xty[0],
+                ]
+            )
+            / d
+        )
+    ee = st.yty - 2.0 * beta0 @ st.xty + beta0 @ st.xtx @ beta0
+    ze = st.zy - np.einsum("abg,b->ag", st.zx, beta0)  # (q, G)
+    if q == 1:
+        ok = st.zz[0, 0] > 1e-12
+        zz = np.where(ok, st.zz[0, 0], 1.0)
+        b = ze[0] / zz
+        explained = float((ze[0] * b)[ok].sum())
+        zz_inv_mean = np.array([[float((1.0 / zz)[ok].mean())]]) if ok.any() else np.ones((1, 1))
+        bb = np.array([[float((b[ok] ** 2).mean())]]) if ok.any() else np.zeros((1, 1))
+        n_ok = int(ok.sum())
+    else:
+        a, c, e = st.zz[0, 0], st.zz[0, 1], st.zz[1, 1]
+        det = a * e - c * c
+        ok = det > 1e-10 * np.maximum(a * e, 1e-300)
+        det = np.where(ok, det, 1.0)
+        inv = np.array([[e, -c], [-c, a]]) / det  # (2, 2, G)
+        b = np.einsum("abg,bg->ag", inv, ze)
+        explained = float((ze * b).sum(0)[ok].sum())
+        n_ok = int(ok.sum())
+        if n_ok:
+            zz_inv_mean = inv[:, :, ok].mean(-1)
+            bb = np.einsum("ag,bg->ab", b[:, ok], b[:, ok]) / n_ok
+        else:
+            zz_inv_mean, bb = np.eye(2), np.zeros((2, 2))
+    dof_within = max(st.dof + p - p - q * n_ok, 1)
+    sigma2 = max((ee - explained) / dof_within, 1e-12 * max(ee, 1e-300))
+    rel = bb / sigma2 - zz_inv_mean
+    # Clip to a positive-definite matrix: the optimum is seldom exactly where moments say.
+    eigval, eigvec = np.linalg.eigh(0.5 * (rel + rel.T))
+    floor = 0.01 * max(1.0, float(eigval.max()))
+    return (eigvec * np.maximum(eigval, floor)) @ eigvec.T
 
 
 def _start_theta(
@@ -315,10 +480,11 @@ def _start_theta(
     n_theta = len(_theta_index(q, correlated))
     default = np.array([1.0, 0.0, 1.0] if (q == 2 and correlated) else [1.0] * q)
     if start_rel_cov is None:
-        return default
-    # rel_cov is in original x units; bring it to the internal scale: b_orig = B b_int.
-    b_inv = np.linalg.inv(st.B)
-    internal = b_inv @ np.asarray(start_rel_cov, float) @ b_inv.T
+        internal = _moment_start(st)
+    else:
+        # rel_cov is in original x units; bring it to the internal scale: b_orig = B b_int.
+        b_inv = np.linalg.inv(st.B)
+        internal = b_inv @ np.asarray(start_rel_cov, float) @ b_inv.T
     if not correlated:
         internal = np.diag(np.diag(internal))
     try:
@@ -329,48 +495,70 @@ def _start_theta(
     return theta if theta.size == n_theta and np.all(np.isfinite(theta)) else default
 
 
-def _newton(fun, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int = 100):
+#: Trial step lengths evaluated together in one batch by the Newton line search.
+_STEPS = np.array([1.0, 0.5, 0.2, 0.05])
+_FD_STEP = 1e-6
+
+
+def _newton(st: _Stats, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int = 60):
     """Projected Newton with a finite-difference Hessian of the exact gradient.
 
-    With 1 to 3 parameters this converges in a handful of steps; scipy's L-BFGS-B needs more,
-    and each of its iterations costs milliseconds of overhead, which matters for widgets.
-    Diagonal entries of Lambda are kept >= 0; one at zero with a positive gradient is held there.
+    With 1 to 3 parameters this converges in a handful of steps. Each iteration is one batched
+    evaluation: every trial step length together with its finite-difference neighbours, so
+    the Hessian at the accepted point comes for free. Diagonal entries of Lambda are kept >= 0;
+    one at zero with a non-negative gradient is held there.
     """
+    k = theta0.size
+    eye = np.eye(k)
+
+    def with_neighbours(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h = _FD_STEP * np.maximum(1.0, np.abs(points))  # (S, k)
+        rows = points[:, None, :] + h[:, :, None] * eye[None]  # (S, k, k)
+        return np.concatenate([points[:, None, :], rows], 1).reshape(-1, k), h
+
     theta = np.where(diagonal, np.maximum(theta0, 0.0), theta0).astype(float)
-    f, g = fun(theta)
-    nfev = 1
+    pts, h = with_neighbours(theta[None])
+    point = _evaluate_batch(pts, st)
+    f, g = float(point.dev[0]), point.grad[0]
+    hess_cols = (point.grad[1 : k + 1] - g) / h[0][:, None]  # row i: d grad / d theta_i
+    nfev = pts.shape[0]
     for _ in range(max_iter):
         held = diagonal & (theta <= 0.0) & (g >= 0.0)
         free = np.flatnonzero(~held)
         if free.size == 0 or np.max(np.abs(g[free])) < 1e-9 * (1.0 + abs(f)):
             break
-        h = np.empty((free.size, free.size))
-        for col, k in enumerate(free):
-            step = 1e-6 * max(1.0, abs(theta[k]))
-            shifted = theta.copy()
-            shifted[k] += step
-            h[:, col] = (fun(shifted)[1][free] - g[free]) / step
-            nfev += 1
-        h = 0.5 * (h + h.T)
-        eig_min = float(np.linalg.eigvalsh(h)[0])
+        hm = hess_cols[np.ix_(free, free)]
+        hm = 0.5 * (hm + hm.T)
+        eig_min = float(np.linalg.eigvalsh(hm)[0]) if free.size > 1 else float(hm[0, 0])
         if eig_min <= 1e-8:
-            h += (1e-8 - eig_min + 1e-3 * max(1.0, float(np.abs(h).max()))) * np.eye(free.size)
-        direction = np.zeros_like(theta)
-        direction[free] = -np.linalg.solve(h, g[free])
-        t = 1.0
-        for _ in range(40):
-            trial = theta + t * direction
+            hm = hm + (1e-8 - eig_min + 1e-3 * max(1.0, float(np.abs(hm).max()))) * np.eye(
+                free.size
+            )
+        direction = np.zeros(k)
+        direction[free] = -np.linalg.solve(hm, g[free])
+        accepted = None
+        steps = _STEPS
+        for _ in range(4):
+            trials = theta[None] + steps[:, None] * direction[None]
             # Crossing zero: go a tenth of the way there instead. Landing exactly on zero
             # would stall (zero is a stationary point); a boundary optimum is approached
             # geometrically and snapped to zero by the caller.
-            trial = np.where(diagonal & (trial < 0.0), 0.1 * theta, trial)
-            f_new, g_new = fun(trial)
-            nfev += 1
-            if f_new <= f + 1e-4 * float(g @ (trial - theta)):
+            trials = np.where(diagonal & (trials < 0.0), 0.1 * theta, trials)
+            pts, h = with_neighbours(trials)
+            point = _evaluate_batch(pts, st)
+            nfev += pts.shape[0]
+            devs = point.dev[:: k + 1]
+            armijo = devs <= f + 1e-4 * ((trials - theta) @ g)
+            if armijo.any():
+                accepted = int(np.argmax(armijo))
                 break
-            t *= 0.5
-        else:
+            steps = steps * 0.01
+        if accepted is None:
             break
+        base = accepted * (k + 1)
+        trial = trials[accepted]
+        f_new, g_new = float(point.dev[base]), point.grad[base]
+        hess_cols = (point.grad[base + 1 : base + k + 1] - g_new) / h[accepted][:, None]
         done = f - f_new < 1e-13 * (1.0 + abs(f)) and np.max(np.abs(trial - theta)) < 1e-8
         theta, f, g = trial, f_new, g_new
         if done:
@@ -379,7 +567,7 @@ def _newton(fun, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int = 100):
 
 
 def fit_arrays(
-    x: np.ndarray,
+    x: np.ndarray | None,
     y: np.ndarray,
     codes: np.ndarray,
     n_groups: int | None = None,
@@ -388,15 +576,18 @@ def fit_arrays(
     reml: bool = True,
     start_rel_cov: np.ndarray | None = None,
 ) -> EngineFit:
-    """Fit ``y ~ 1 + x`` with one grouping factor from plain arrays (the fast path).
+    """Fit ``y ~ 1 + x`` (or ``y ~ 1``) with one grouping factor from plain arrays (the fast path).
 
     No input checking beyond shapes: ``multilevel.fit`` validates data for students. Use this
     directly where speed matters (widgets refitting on every slider move).
 
     Parameters
     ----------
-    x, y : ndarray, shape (n,)
-        Predictor and outcome (float, no NaN). The outcome's units carry to the results.
+    x : ndarray, shape (n,), or None
+        Predictor (float, no NaN), or None for a model without predictor (``y ~ 1``; then
+        ``random`` must be ``"intercept"`` or None).
+    y : ndarray, shape (n,)
+        Outcome (float, no NaN). Its units carry to the results.
     codes : ndarray of int, shape (n,)
         Group of each observation as integers ``0 .. n_groups - 1``.
     n_groups : int, optional
@@ -413,6 +604,7 @@ def fit_arrays(
     Returns
     -------
     EngineFit
+        ``beta`` and ``beta_cov`` have one entry (the intercept) when ``x`` is None.
 
     Examples
     --------
@@ -428,76 +620,91 @@ def fit_arrays(
     """
     if random not in RANDOM_PARTS:
         raise ValueError(f"random must be one of {list(RANDOM_PARTS)}, got {random!r}")
-    x = np.asarray(x, dtype=float)
+    if x is None and random not in ("intercept", None):
+        raise ValueError(
+            f"random={random!r} needs a predictor x; without one (x=None) only 'intercept' "
+            f"or None can be fitted"
+        )
+    x = None if x is None else np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     codes = np.asarray(codes, dtype=np.intp)
     if n_groups is None:
         n_groups = int(codes.max()) + 1
     parts, correlated = RANDOM_PARTS[random]
     q = len(parts)
-    st = _make_stats(x, y, codes, n_groups, random)
-    n_evals = 0
+    st = _make_stats(x, y, codes, n_groups, random, bool(reml))
+    n_evals = 1
     converged = True
     if q:
         index = _theta_index(q, correlated)
         if start_rel_cov is not None and np.shape(start_rel_cov) != (q, q):
             start_rel_cov = None
         theta0 = _start_theta(st, q, correlated, start_rel_cov)
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            return _evaluate(theta, st, correlated, reml)
-
-        diagonal_mask = np.array([i == j for i, j in index])
-
-        def run(theta_start: np.ndarray) -> scipy.optimize.OptimizeResult:
-            return _newton(objective, theta_start, diagonal_mask)
-
-        diagonal = diagonal_mask
-        runs = [run(theta0)]
-        # Verify rather than trust. theta_k = 0 on the diagonal is always a stationary point
-        # (the deviance is even in it), so a gradient method that lands there stays even when
-        # the optimum is elsewhere: restart with such entries moved away from zero.
-        restart = runs[0].x.copy()
-        restart[diagonal & (restart < 1e-3)] = 0.5
-        runs.append(run(restart))
+        diagonal = np.array([i == j for i, j in index])
+        runs = [_newton(st, theta0, diagonal)]
+        # Verify rather than trust. theta_k = 0 on the diagonal is a stationary point (the
+        # deviance is even in it), so a gradient method that lands there stays even when the
+        # optimum is elsewhere: whenever a diagonal entry ends near zero, restart with such
+        # entries moved away from zero and keep the better answer. An interior answer with a
+        # tiny projected gradient needs no second run.
+        near_zero = diagonal & (runs[0].x < 1e-3)
         tol = 1e-7 * max(1.0, abs(runs[0].fun))
-        if abs(runs[0].fun - runs[1].fun) > tol:
-            runs.append(run(min(runs, key=lambda r: r.fun).x))
+        if near_zero.any():
+            restart = runs[0].x.copy()
+            restart[near_zero] = 0.5
+            runs.append(_newton(st, restart, diagonal))
+            if abs(runs[0].fun - runs[1].fun) > tol:
+                runs.append(_newton(st, min(runs, key=lambda r: r.fun).x, diagonal))
         best = min(runs, key=lambda r: r.fun)
-        converged_runs = sorted(r.fun for r in runs)[:2]
         n_evals = int(sum(r.nfev for r in runs))
         theta = best.x
         # A diagonal entry a hair above zero is a boundary optimum blurred by the optimiser.
-        for k, is_diag in enumerate(diagonal):
-            if is_diag and 0.0 < theta[k] < 1e-4:
-                trial = theta.copy()
-                trial[k] = 0.0
-                if objective(trial)[0] <= best.fun + 1e-10:
-                    theta = trial
-        _, grad = objective(theta)
+        small = np.flatnonzero(diagonal & (theta > 0.0) & (theta < 1e-4))
+        if small.size:
+            # Try all of them at zero first, then each alone; keep the first that is no worse.
+            trials = np.repeat(theta[None], small.size + 1, 0)
+            trials[0, small] = 0.0
+            for row, k in enumerate(small, start=1):
+                trials[row, k] = 0.0
+            devs = _evaluate_batch(trials, st).dev
+            n_evals += trials.shape[0]
+            ok = np.flatnonzero(devs <= best.fun + 1e-10)
+            if ok.size:
+                theta = trials[ok[0]]
+        point = _evaluate_batch(theta[None], st)
+        grad = point.grad[0]
         free = ~(diagonal & (theta == 0.0))
-        agree = converged_runs[1] - converged_runs[0] <= tol
+        agree = len(runs) == 1 or sorted(r.fun for r in runs)[1] - best.fun <= tol
         converged = bool(agree and np.all(np.abs(grad[free]) < 1e-3 * max(1.0, abs(best.fun))))
     else:
         theta = np.zeros(0)
-    dev, _, beta, xtwx_inv, r2, dof, blups_int, r = _evaluate(
-        theta, st, correlated, reml, full=True
-    )
+        point = _evaluate_batch(np.zeros((1, 0)), st)
+    dev = float(point.dev[0])
+    beta, xtwx_inv, r2 = point.beta[0], point.xtwx_inv[0], float(point.r2[0])
+    dof = st.dof
     sigma2 = r2 / dof  # internal units
     # Back to the original scale: y = y_mean + y_scale * (b0 + b1 (x - x_mean) / x_scale).
-    t = np.array([[1.0, -st.x_mean / st.x_scale], [0.0, 1.0 / st.x_scale]])
-    beta_o = st.y_scale * (t @ beta) + np.array([st.y_mean, 0.0])
+    if st.p == 1:
+        t = np.ones((1, 1))
+        offset = np.array([st.y_mean])
+    else:
+        t = np.array([[1.0, -st.x_mean / st.x_scale], [0.0, 1.0 / st.x_scale]])
+        offset = np.array([st.y_mean, 0.0])
+    beta_o = st.y_scale * (t @ beta) + offset
     beta_cov = st.y_scale**2 * sigma2 * (t @ xtwx_inv @ t.T)
     sigma = st.y_scale * math.sqrt(sigma2)
     # The deviance on the internal scale differs by the Jacobians of the y and x scalings.
-    dev_o = dev + 2.0 * dof * math.log(st.y_scale) + (2.0 * math.log(st.x_scale) if reml else 0.0)
+    dev_o = dev + 2.0 * dof * math.log(st.y_scale)
+    if reml and st.p == 2:
+        dev_o += 2.0 * math.log(st.x_scale)
     if q:
         lam = _lambda(theta, q, correlated)
-        rel_int = lam @ lam.T
-        rel_cov = st.B @ rel_int @ st.B.T
+        rel_cov = st.B @ (lam @ lam.T) @ st.B.T
         re_cov = sigma**2 * rel_cov
+        r = point.r[0]  # (q, q, G)
+        blups_int = np.einsum("abg,bg->ga", r, point.ze[0])
         blups = st.y_scale * (blups_int @ st.B.T)
-        blup_cov = sigma**2 * (st.B @ r @ st.B.T)
+        blup_cov = sigma**2 * np.einsum("ab,bcg,dc->gad", st.B, r, st.B)
     else:
         rel_cov = re_cov = np.zeros((0, 0))
         blups = np.zeros((n_groups, 0))
@@ -505,7 +712,7 @@ def fit_arrays(
     return EngineFit(
         parts=parts,
         correlated=correlated,
-        reml=reml,
+        reml=bool(reml),
         beta=beta_o,
         beta_cov=beta_cov,
         sigma=sigma,

@@ -90,7 +90,7 @@ class _Lazy:
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class _Internals:
     data: pd.DataFrame  # the rows used (NaNs dropped), original columns
-    x: np.ndarray  # x minus center
+    x: np.ndarray | None  # x minus center; None without predictor
     y: np.ndarray
     codes: np.ndarray
     groups: pd.Index
@@ -107,7 +107,8 @@ class FitResult:
     model : str
         One of :data:`MODELS`.
     y, x, group : str
-        Column names of the outcome, the predictor and the grouping variable.
+        Column names of the outcome, the predictor and the grouping variable; ``x`` is None
+        for a model without predictor (``y ~ 1``).
     reml : bool
         True for REML (the default), False for maximum likelihood.
     center : float
@@ -116,9 +117,9 @@ class FitResult:
     n_obs, n_groups : int
         Observations and groups used.
     fixed_effects : pandas.DataFrame
-        Index ``["intercept", "slope"]``; columns ``estimate, std_error, ci_lower, ci_upper``
-        (95% Wald interval). For ``no_pooling`` the separate parts are the average of the group
-        estimates.
+        Index ``["intercept", "slope"]`` (``["intercept"]`` without predictor); columns
+        ``estimate, std_error, ci_lower, ci_upper`` (95% Wald interval). For ``no_pooling`` the
+        separate parts are the average of the group estimates.
     group_sd : pandas.Series
         SDs of the varying parts between groups (index ``"intercept"``, ``"slope"``); empty for
         the pooling models.
@@ -137,7 +138,8 @@ class FitResult:
         Indexed by group (index name = ``group``); columns ``n, intercept, slope,
         intercept_se, slope_se``: the line drawn for each group and the conditional SDs of
         the group's deviations (lme4's ``condVar``; for ``no_pooling`` the standard errors of
-        the separate estimates); NaN where not defined.
+        the separate estimates); NaN where not defined. Without predictor every line is flat:
+        ``slope`` is 0 and ``slope_se`` NaN.
     random_effects : pandas.DataFrame
         The groups' deviations from the fixed effects (BLUPs), one column per varying part.
     boundary : bool
@@ -153,7 +155,7 @@ class FitResult:
 
     model: str
     y: str
-    x: str
+    x: str | None
     group: str
     reml: bool
     center: float
@@ -198,8 +200,9 @@ class FitResult:
 
         Parameters
         ----------
-        x : float or array-like
-            Predictor values.
+        x : float or array-like (or None for a model without predictor)
+            Predictor values; ignored (only its length counts) when the model has no
+            predictor.
         group : label, array-like of labels, or None
             A group present in the fit uses its own line; ``None`` or an unknown group uses the
             population line (the fixed effects), the best guess for a new group.
@@ -217,12 +220,17 @@ class FitResult:
         >>> res.predict([0, 10]).shape
         (2,)
         """
-        xv = np.atleast_1d(np.asarray(x, dtype=float)) - self.center
+        if self.x is None:
+            xv = np.zeros(1 if x is None else np.atleast_1d(np.asarray(x)).shape[0])
+        else:
+            xv = np.atleast_1d(np.asarray(x, dtype=float)) - self.center
         a = float(self.fixed_effects.at["intercept", "estimate"])
-        b = float(self.fixed_effects.at["slope", "estimate"])
+        b = float(self.fixed_effects.at["slope", "estimate"]) if self.x is not None else 0.0
         if group is None:
             return a + b * xv
         labels = np.atleast_1d(np.asarray(group, dtype=object))
+        if self.x is None and (x is None or xv.size == 1):
+            xv = np.zeros(labels.size)
         lines = self.group_lines
         lookup = {label: i for i, label in enumerate(lines.index)}
         pos = np.array([lookup.get(label, -1) for label in labels], dtype=np.intp)
@@ -259,8 +267,10 @@ class FitResult:
         g = self.group
         gs = _plural(g)
         fe = self.fixed_effects
-        a, b = fe.at["intercept", "estimate"], fe.at["slope", "estimate"]
+        a = fe.at["intercept", "estimate"]
+        b = fe.at["slope", "estimate"] if self.x is not None else 0.0
         at = f"{self.x} = {_fmt(self.center)}" if self.center else f"{self.x} = 0"
+        on = f"on {self.x}" if self.x is not None else "without predictor"
         title = {
             "complete_pooling": "Complete pooling (one line for everyone)",
             "no_pooling": f"No pooling (separate {self.varying} per {g})",
@@ -275,15 +285,24 @@ class FitResult:
             else (", REML" if self.reml else ", maximum likelihood")
         )
         lines = [
-            f"{title}: {self.y} on {self.x}, {self.n_obs} observations in "
-            f"{self.n_groups} {gs}{method}.",
-            f"Average line: {self.y} = {money(a)} at {at}, changing by {money(b)} per unit of "
-            f"{self.x} (95% interval {money(fe.at['slope', 'ci_lower'])} to "
-            f"{money(fe.at['slope', 'ci_upper'])}).",
+            f"{title}: {self.y} {on}, {self.n_obs} observations in {self.n_groups} {gs}{method}.",
         ]
+        if self.x is None:
+            lines.append(
+                f"Average {self.y}: {money(a)} (95% interval "
+                f"{money(fe.at['intercept', 'ci_lower'])} to "
+                f"{money(fe.at['intercept', 'ci_upper'])})."
+            )
+        else:
+            lines.append(
+                f"Average line: {self.y} = {money(a)} at {at}, changing by {money(b)} per unit "
+                f"of {self.x} (95% interval {money(fe.at['slope', 'ci_lower'])} to "
+                f"{money(fe.at['slope', 'ci_upper'])})."
+            )
         cap = gs[:1].upper() + gs[1:]
+        what = "intercepts" if self.x is not None else f"mean {self.y}"
         if "intercept" in self.group_sd.index:
-            lines.append(f"{cap}' intercepts vary with SD {money(self.group_sd['intercept'])}.")
+            lines.append(f"{cap}' {what} vary with SD {money(self.group_sd['intercept'])}.")
         if "slope" in self.group_sd.index:
             lines.append(
                 f"{cap}' slopes vary with SD {money(self.group_sd['slope'])} per unit of {self.x}."
@@ -291,12 +310,13 @@ class FitResult:
         if self.correlation is not None and not math.isnan(self.correlation):
             lines.append(f"Intercepts and slopes correlate at {self.correlation:.2f}.")
         lines.append(
-            f"Within {gs}, {self.y} varies around the lines with SD {money(self.residual_sd)}."
+            f"Within {gs}, {self.y} varies around the "
+            f"{'lines' if self.x is not None else 'means'} with SD {money(self.residual_sd)}."
         )
         if self.icc is not None:
+            explained = f"not explained by {self.x} " if self.x is not None else ""
             lines.append(
-                f"ICC {self.icc:.2f}: {self.icc:.0%} of the variation not explained by "
-                f"{self.x} lies between {gs}."
+                f"ICC {self.icc:.2f}: {self.icc:.0%} of the variation {explained}lies between {gs}."
             )
         lines.extend(self.notes)
         return "\n".join(lines)
@@ -364,7 +384,7 @@ def _check_column(data: pd.DataFrame, name: Any, role: str) -> str:
 
 def _prepare(
     data: Any, y: str | None, x: str | None, group: str | None
-) -> tuple[pd.DataFrame, str, str, str]:
+) -> tuple[pd.DataFrame, str, str | None, str]:
     if hasattr(data, "data") and hasattr(data, "truth") and isinstance(data.data, pd.DataFrame):
         y = data.y if y is None else y
         x = data.x if x is None else x
@@ -374,17 +394,19 @@ def _prepare(
         raise ModelError(
             f"data must be a pandas DataFrame or a simdata SimulatedData, got {type(data).__name__}"
         )
-    for value, role in ((y, "y"), (x, "x"), (group, "group")):
+    for value, role in ((y, "y"), (group, "group")):
         if value is None:
             raise ModelError(f"{role} is required (a column name) when data is a DataFrame")
     y = _check_column(data, y, "y")
-    x = _check_column(data, x, "x")
+    x = None if x is None else _check_column(data, x, "x")
     group = _check_column(data, group, "group")
-    if len({y, x, group}) < 3:
-        raise ModelError(
-            f"y, x and group must be three different columns, got y={y!r}, x={x!r}, group={group!r}"
-        )
+    names = [y, group] if x is None else [y, x, group]
+    if len(set(names)) < len(names):
+        what = "y and group must be two" if x is None else "y, x and group must be three"
+        raise ModelError(f"{what} different columns, got y={y!r}, x={x!r}, group={group!r}")
     for name, role in ((y, "y"), (x, "x")):
+        if name is None:
+            continue
         if not (
             pd.api.types.is_numeric_dtype(data[name]) and not pd.api.types.is_bool_dtype(data[name])
         ):
@@ -392,6 +414,9 @@ def _prepare(
                 f"{role}={name!r} must be a numeric column, got dtype {data[name].dtype}"
             )
     return data, y, x, group
+
+
+_NEEDS_X = ("varying_slopes", "varying_both", "varying_both_uncorrelated")
 
 
 def fit(
@@ -415,7 +440,12 @@ def fit(
         ``group`` default to its column names.
     y, x, group : str
         Column names: the numeric outcome (e.g. salary, $), the numeric predictor (e.g.
-        experience, years) and the grouping variable (e.g. department).
+        experience, years) and the grouping variable (e.g. department). With a DataFrame,
+        ``x=None`` fits a model without predictor (``y ~ 1``, lme4 ``y ~ 1 + (1 | g)``):
+        ``complete_pooling`` (the grand mean), ``no_pooling`` (group means) or
+        ``varying_intercepts``; models with varying slopes need ``x``. (With a
+        ``SimulatedData``, ``x=None`` means its own predictor; pass ``sim.data`` to leave it
+        out.)
     model : str
         One of :data:`MODELS`: ``"complete_pooling"`` (one least-squares line),
         ``"no_pooling"`` (separate least-squares estimates per group), ``"varying_intercepts"``
@@ -460,26 +490,42 @@ def fit(
     if start is not None and not isinstance(start, FitResult):
         raise ModelError(f"start must be an earlier FitResult or None, got {type(start).__name__}")
     data, y, x, group = _prepare(data, y, x, group)
+    if x is None and model in _NEEDS_X:
+        raise ModelError(
+            f"model={model!r} lets the slope on x vary by {group}, so it needs a predictor; "
+            f"got x=None (without a predictor use 'varying_intercepts', 'complete_pooling' or "
+            f"'no_pooling')"
+        )
+    if x is None and model == "no_pooling":
+        if varying == "slopes":
+            raise ModelError(
+                "varying='slopes' needs a predictor; got x=None (without a predictor "
+                "no_pooling estimates one mean per group: varying='intercepts')"
+            )
+        varying = "intercepts"
     notes: list[str] = []
 
-    frame = data[[group, x, y]]
-    yv_all = frame[y].to_numpy(dtype=float, na_value=np.nan)
-    xv_all = frame[x].to_numpy(dtype=float, na_value=np.nan)
-    bad = frame.isna().any(axis=1).to_numpy() | ~np.isfinite(yv_all) | ~np.isfinite(xv_all)
+    columns = [group, y] if x is None else [group, x, y]
+    yv_all = data[y].to_numpy(dtype=float, na_value=np.nan)
+    xv_all = None if x is None else data[x].to_numpy(dtype=float, na_value=np.nan)
+    bad = data[group].isna().to_numpy() | ~np.isfinite(yv_all)
+    if xv_all is not None:
+        bad |= ~np.isfinite(xv_all)
+    named = f"{y!r}, {x!r} or {group!r}" if x is not None else f"{y!r} or {group!r}"
     if bad.all():
-        raise ModelError(
-            f"every row has a missing value in {y!r}, {x!r} or {group!r}; nothing to fit"
-        )
+        raise ModelError(f"every row has a missing value in {named}; nothing to fit")
     if bad.any():
         k = int(bad.sum())
         notes.append(
-            f"{k} of {len(frame)} rows had a missing value in {y}, {x} or {group} and were "
+            f"{k} of {len(data)} rows had a missing value in {', '.join(columns)} and were "
             f"left out."
         )
         used = data.loc[~bad]
+        xv = None if xv_all is None else xv_all[~bad]
+        yv = yv_all[~bad]
     else:
         used = data
-    xv, yv = xv_all[~bad], yv_all[~bad]
+        xv, yv = xv_all, yv_all
     column = used[group]
     if isinstance(column.dtype, pd.CategoricalDtype):
         # Keep the categorical's order (and drop unused categories) for tables and plots.
@@ -496,13 +542,17 @@ def fit(
     codes = np.asarray(codes_raw, dtype=np.intp)
     n_obs, n_groups = int(yv.size), len(groups)
 
-    if isinstance(center, bool | np.bool_):
+    if xv is None:
+        if center is not False:
+            raise ModelError(f"center needs a predictor; got center={center!r} with x=None")
+        center_value = 0.0
+    elif isinstance(center, bool | np.bool_):
         center_value = float(xv.mean()) if center else 0.0
     elif isinstance(center, numbers.Real) and math.isfinite(center):
         center_value = float(center)
     else:
         raise ModelError(f"center must be True, False or a finite number, got {center!r}")
-    xc = xv - center_value
+    xc = None if xv is None else xv - center_value
 
     _check_fittable(model, varying, xc, yv, codes, n_groups, x, y, group)
 
@@ -575,16 +625,16 @@ def fit(
 def _check_fittable(
     model: str,
     varying: str,
-    x: np.ndarray,
+    x: np.ndarray | None,
     y: np.ndarray,
     codes: np.ndarray,
     n_groups: int,
-    xname: str,
+    xname: str | None,
     yname: str,
     gname: str,
 ) -> None:
     gs = _plural(gname)
-    if np.ptp(x) == 0:
+    if x is not None and np.ptp(x) == 0:
         raise ModelError(
             f"x={xname!r} has the same value ({x[0] + 0:g}) in every row, so no slope can be "
             f"estimated; choose a predictor that varies"
@@ -610,13 +660,13 @@ def _check_fittable(
         )
     )
     n_j = np.bincount(codes, minlength=n_groups)
-    if model != "no_pooling" and x.size <= len(parts) * n_groups:
+    if model != "no_pooling" and y.size <= len(parts) * n_groups:
         raise ModelError(
-            f"{model} needs more observations ({x.size}) than group-level effects "
+            f"{model} needs more observations ({y.size}) than group-level effects "
             f"({len(parts)} per group x {n_groups} {gs}); with one observation per "
             f"{gname} the {gname} variation cannot be told apart from the noise"
         )
-    if "slope" in parts:
+    if "slope" in parts and x is not None:
         sx = np.bincount(codes, x, minlength=n_groups)
         sxx = np.bincount(codes, x * x, minlength=n_groups)
         within = sxx - sx**2 / np.maximum(n_j, 1)
@@ -633,15 +683,28 @@ def _check_fittable(
         _no_pooling_rss(x, y, codes, n_groups, sep_varying),
         float(((y - y.mean()) ** 2).sum()),
     )
-    if rss <= 1e-16 * tss and x.size > (2 * n_groups if sep_varying == "both" else n_groups + 1):
+    if rss <= 1e-16 * tss and y.size > (2 * n_groups if sep_varying == "both" else n_groups + 1):
+        pattern = f"an exact straight-line function of {xname!r}" if x is not None else "constant"
         raise ModelError(
-            f"{yname!r} is an exact straight-line function of {xname!r} within every {gname} "
-            f"(no noise left), so the residual SD is zero and the model is not defined; real or "
-            f"simulated data need noise (e.g. noise_sd > 0)"
+            f"{yname!r} is {pattern} within every {gname} (no noise left), so the residual SD "
+            f"is zero and the model is not defined; real or simulated data need noise "
+            f"(e.g. noise_sd > 0)"
         )
 
 
-def _group_sums(x: np.ndarray, y: np.ndarray, codes: np.ndarray, g: int) -> tuple[np.ndarray, ...]:
+def _group_sums(
+    x: np.ndarray | None, y: np.ndarray, codes: np.ndarray, g: int
+) -> tuple[np.ndarray, ...]:
+    if x is None:
+        zeros = np.zeros(g)
+        return (
+            np.bincount(codes, minlength=g).astype(float),
+            zeros,
+            zeros,
+            np.bincount(codes, y, minlength=g),
+            zeros,
+            np.bincount(codes, y * y, minlength=g),
+        )
     return (
         np.bincount(codes, minlength=g).astype(float),
         np.bincount(codes, x, minlength=g),
@@ -653,12 +716,22 @@ def _group_sums(x: np.ndarray, y: np.ndarray, codes: np.ndarray, g: int) -> tupl
 
 
 def _no_pooling_estimates(
-    x: np.ndarray, y: np.ndarray, codes: np.ndarray, g: int, varying: str
+    x: np.ndarray | None, y: np.ndarray, codes: np.ndarray, g: int, varying: str
 ) -> dict[str, Any]:
-    """Least squares with separate intercepts, slopes or both per group, from group sums."""
+    """Least squares with separate intercepts, slopes or both per group, from group sums.
+
+    Without predictor (``x`` None) these are the group means, with flat lines (slope 0).
+    """
     n, sx, sxx, sy, sxy, syy = _group_sums(x, y, codes, g)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if varying == "both":
+        if x is None:
+            inter = sy / n
+            slope = np.zeros(g)
+            ok = np.ones(g, bool)
+            dof = y.size - g
+            var_i, var_s, cov_is = 1.0 / n, np.full(g, np.nan), np.full(g, np.nan)
+            common = None
+        elif varying == "both":
             sxx_c = sxx - sx**2 / n
             ok = sxx_c > 1e-12 * np.maximum(1.0, sxx)
             slope = np.where(ok, (sxy - sx * sy / n) / sxx_c, np.nan)
@@ -692,7 +765,8 @@ def _no_pooling_estimates(
     # Residuals directly (sums of squares from group sums lose digits to cancellation).
     with np.errstate(invalid="ignore", divide="ignore"):
         group_mean = (sy / n)[codes]
-    fitted = np.where(ok[codes], inter[codes] + slope[codes] * x, group_mean)
+    xv = 0.0 if x is None else x
+    fitted = np.where(ok[codes], inter[codes] + slope[codes] * xv, group_mean)
     rss = float(((y - fitted) ** 2).sum())
     return {
         "intercept": inter,
@@ -708,11 +782,14 @@ def _no_pooling_estimates(
     }
 
 
-def _no_pooling_rss(x: np.ndarray, y: np.ndarray, codes: np.ndarray, g: int, varying: str) -> float:
+def _no_pooling_rss(
+    x: np.ndarray | None, y: np.ndarray, codes: np.ndarray, g: int, varying: str
+) -> float:
     return _no_pooling_estimates(x, y, codes, g, varying)["rss"]
 
 
 def _fixed_table(est: np.ndarray, se: np.ndarray) -> pd.DataFrame:
+    est, se = np.asarray(est, float), np.asarray(se, float)
     return pd.DataFrame(
         {
             "estimate": est,
@@ -720,12 +797,12 @@ def _fixed_table(est: np.ndarray, se: np.ndarray) -> pd.DataFrame:
             "ci_lower": est - _Z95 * se,
             "ci_upper": est + _Z95 * se,
         },
-        index=pd.Index(["intercept", "slope"]),
+        index=pd.Index(["intercept", "slope"][: est.size]),
     )
 
 
 def _fit_no_pooling(
-    x: np.ndarray, y: np.ndarray, codes: np.ndarray, groups: pd.Index, varying: str
+    x: np.ndarray | None, y: np.ndarray, codes: np.ndarray, groups: pd.Index, varying: str
 ) -> dict[str, Any]:
     g = len(groups)
     est = _no_pooling_estimates(x, y, codes, g, varying)
@@ -745,6 +822,8 @@ def _fit_no_pooling(
         i = 0 if part == "intercept" else 1
         fe_est[i], fe_var[i] = value, var
     fe_se = np.sqrt(sigma2 * fe_var)
+    if x is None:
+        fe_est, fe_se = fe_est[:1], fe_se[:1]
     with np.errstate(invalid="ignore"):
         lines = pd.DataFrame(
             {
@@ -761,8 +840,10 @@ def _fit_no_pooling(
         {p: lines[p].to_numpy() - fe_est[0 if p == "intercept" else 1] for p in sep[varying]},
         index=groups,
     )
-    n = x.size
+    n = y.size
     k = {"intercepts": g + 1, "slopes": g + 1, "both": 2 * g}[varying] + 1
+    if x is None:
+        k = g + 1
     loglik = -0.5 * n * (1 + math.log(2 * math.pi * est["rss"] / n))
     return {
         "fixed_effects": _fixed_table(fe_est, fe_se),
@@ -796,7 +877,8 @@ def _tables_from_engine(
     n_j = np.bincount(codes, minlength=g).astype(np.int64)
     cols: dict[str, np.ndarray] = {"n": n_j}
     re = {}
-    for p, base in (("intercept", ef.beta[0]), ("slope", ef.beta[1])):
+    slope_base = ef.beta[1] if ef.beta.size > 1 else 0.0
+    for p, base in (("intercept", ef.beta[0]), ("slope", slope_base)):
         if p in ef.parts:
             i = ef.parts.index(p)
             re[p] = ef.blups[:, i]
@@ -874,18 +956,18 @@ def _fit_statsmodels(internals: _Internals, spec: tuple) -> Any:
     from statsmodels.regression.mixed_linear_model import MixedLMParams
 
     model, y, x, group, reml, center, varying = spec
-    frame = pd.DataFrame(
-        {
-            y: internals.y,
-            x: internals.x,  # already centred when center != 0
-            group: internals.data[group].to_numpy(),
-        }
-    )
+    columns = {y: internals.y, group: internals.data[group].to_numpy()}
+    if x is not None:
+        columns[x] = internals.x  # already centred when center != 0
+    frame = pd.DataFrame(columns)
+    rhs = "1" if x is None else x
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if model == "complete_pooling":
-            return smf.ols(f"{y} ~ {x}", frame).fit()
+            return smf.ols(f"{y} ~ {rhs}", frame).fit()
         if model == "no_pooling":
+            if x is None:
+                return smf.ols(f"{y} ~ 0 + C({group})", frame).fit()
             formula = {
                 "intercepts": f"{y} ~ 0 + C({group}) + {x}",
                 "slopes": f"{y} ~ 1 + C({group}):{x}",
@@ -912,7 +994,7 @@ def _fit_statsmodels(internals: _Internals, spec: tuple) -> Any:
                 ef.beta, cov_re=rel[:1, :1], vcomp=np.array([rel[1, 1]])
             )
         del scale
-        md = smf.mixedlm(f"{y} ~ {x}", frame, **kwargs)
+        md = smf.mixedlm(f"{y} ~ {rhs}", frame, **kwargs)
         return md.fit(reml=reml, start_params=start, method=["lbfgs"])
 
 

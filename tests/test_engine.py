@@ -127,16 +127,16 @@ def test_gradient_matches_finite_differences() -> None:
     codes = sim.data["department"].cat.codes.to_numpy()
     for random in ["intercept", "slope", "both", "both_uncorrelated"]:
         parts, correlated = engine.RANDOM_PARTS[random]
-        st = engine._make_stats(x, y, codes, 9, random)
         theta = np.array([0.7, 0.2, 0.4] if correlated else [0.7, 0.4][: len(parts)])
         for reml in (True, False):
-            _, grad = engine._evaluate(theta, st, correlated, reml)
+            st = engine._make_stats(x, y, codes, 9, random, reml)
+            _, grad = engine._evaluate(theta, st)
             num = np.empty_like(theta)
             for k in range(theta.size):
                 step = np.zeros_like(theta)
                 step[k] = 1e-6
-                up = engine._evaluate(theta + step, st, correlated, reml)[0]
-                down = engine._evaluate(theta - step, st, correlated, reml)[0]
+                up = engine._evaluate(theta + step, st)[0]
+                down = engine._evaluate(theta - step, st)[0]
                 num[k] = (up - down) / 2e-6
             np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-6)
 

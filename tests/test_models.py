@@ -211,3 +211,84 @@ def test_zero_noise_within_groups_refused() -> None:
     data = _frame(noise=0.0)
     with pytest.raises(ml.ModelError, match="no noise"):
         ml.fit(data, y="y", x="x", group="g", model="varying_intercepts")
+
+
+# ------------------------------------------------------------------ no predictor (x=None)
+
+
+def test_no_predictor_varying_intercepts_matches_statsmodels(sim) -> None:
+    res = ml.fit(sim.data, y="salary", x=None, group="department", model="varying_intercepts")
+    assert res.x is None
+    assert res.fixed_effects.index.tolist() == ["intercept"]
+    assert res.fixed_effects.columns.tolist() == FE_COLUMNS
+    assert res.group_sd.index.tolist() == ["intercept"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm = smf.mixedlm("salary ~ 1", sim.data, groups="department").fit(
+            reml=True, method=["bfgs"], gtol=1e-10
+        )
+    assert res.fixed_effects.at["intercept", "estimate"] == pytest.approx(
+        sm.fe_params["Intercept"], rel=1e-6
+    )
+    assert res.group_sd["intercept"] == pytest.approx(np.sqrt(sm.cov_re.iloc[0, 0]), rel=1e-4)
+    assert res.residual_sd == pytest.approx(np.sqrt(sm.scale), rel=1e-4)
+    assert res.loglik == pytest.approx(sm.llf, rel=1e-8)
+    assert res.statsmodels.llf == pytest.approx(res.loglik, rel=1e-7)
+    # Flat group lines: each department's level is the mean plus its BLUP.
+    lines = res.group_lines
+    assert lines.columns.tolist() == LINE_COLUMNS
+    assert (lines["slope"] == 0).all() and lines["slope_se"].isna().all()
+    for dept, blup in sm.random_effects.items():
+        expected = sm.fe_params["Intercept"] + blup.iloc[0]
+        assert lines.at[dept, "intercept"] == pytest.approx(expected, rel=1e-5)
+    # predict ignores x (there is no predictor) and uses the group's level or the mean.
+    name = lines.index[0]
+    assert np.allclose(res.predict([0, 5, 99], name), lines.at[name, "intercept"])
+    assert np.allclose(res.predict(None, [name, "new dept"]), [lines.at[name, "intercept"],
+                       res.fixed_effects.at["intercept", "estimate"]])  # fmt: skip
+    assert 0 < res.icc < 1
+    assert "without predictor" in res.summary()
+
+
+def test_no_predictor_pooling_models_are_means(sim) -> None:
+    data = sim.data
+    y = data["salary"].to_numpy(float)
+    cp = ml.fit(data, y="salary", x=None, group="department", model="complete_pooling")
+    assert cp.fixed_effects.index.tolist() == ["intercept"]
+    assert cp.fixed_effects.at["intercept", "estimate"] == pytest.approx(y.mean())
+    # REML residual SD of an intercept-only model is the sample SD; the SE is SD / sqrt(n).
+    assert cp.residual_sd == pytest.approx(y.std(ddof=1))
+    assert cp.fixed_effects.at["intercept", "std_error"] == pytest.approx(
+        y.std(ddof=1) / np.sqrt(y.size)
+    )
+    npool = ml.fit(data, y="salary", x=None, group="department", model="no_pooling")
+    means = data.groupby("department", observed=True)["salary"].mean()
+    assert np.allclose(npool.group_lines.loc[means.index, "intercept"], means)
+    assert npool.varying == "intercepts"
+    assert np.allclose(npool.statsmodels.fittedvalues, means.loc[data["department"]].to_numpy())
+    ols = smf.ols("salary ~ 0 + C(department)", data).fit()
+    assert npool.residual_sd == pytest.approx(np.sqrt(ols.scale))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"model": "varying_slopes"}, "needs a predictor"),
+        ({"model": "varying_both"}, "needs a predictor"),
+        ({"model": "varying_both_uncorrelated"}, "needs a predictor"),
+        ({"model": "no_pooling", "varying": "slopes"}, "needs a predictor"),
+        ({"model": "varying_intercepts", "center": True}, "center needs a predictor"),
+    ],
+)
+def test_no_predictor_refuses_slope_models(sim, kwargs, match) -> None:
+    with pytest.raises(ml.ModelError, match=match):
+        ml.fit(sim.data, y="salary", x=None, group="department", **kwargs)
+
+
+def test_no_predictor_likelihood_ratio_test(sim) -> None:
+    kwargs = {"y": "salary", "x": None, "group": "department", "reml": False}
+    pooled = ml.fit(sim.data, model="complete_pooling", **kwargs)
+    varying = ml.fit(sim.data, model="varying_intercepts", **kwargs)
+    lrt = ml.likelihood_ratio_test(pooled, varying)
+    assert lrt.df == 1
+    assert lrt.statistic == pytest.approx(2 * (varying.loglik - pooled.loglik))
