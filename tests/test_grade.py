@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -486,6 +487,31 @@ def lesson1_notebook(student_id: str, correct: bool = True) -> str:
     expected = checks.EXERCISES["lesson1"].expected(student_id).answers
     answers = [f"{q} = {v!r}" for q, v in expected.items()] if correct else ["q1 = -5"]
     return notebook([f"STUDENT_ID = {student_id!r}", *answers], exercise="lesson1")
+
+
+def with_student_id(path: Path, student_id: str) -> str:
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    first.source = f"STUDENT_ID = {student_id!r}"
+    return nbformat.writes(nb)
+
+
+@kernels
+def test_real_solution_scores_full_marks_and_untouched_exercise_zero(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "solution.ipynb").write_text(
+        with_student_id(REPO / "solutions" / "lesson2_exercises.ipynb", "grade-e2e")
+    )
+    shutil.copy(REPO / "exercises" / "lesson2_exercises.ipynb", subs / "untouched.ipynb")
+    run = grade_submissions(subs, tmp_path / "out", progress=False)
+    rows = run.gradebook.set_index("file")
+    max_points = checks.EXERCISES["lesson2"].max_points
+    assert rows.loc["solution.ipynb", "total"] == rows.loc["solution.ipynb", "max"] == max_points
+    assert rows.loc["solution.ipynb", "status"] == "ok"
+    assert rows.loc["solution.ipynb", "exercise"] == "lesson2"  # read from the metadata
+    assert rows.loc["untouched.ipynb", "total"] == 0
+    assert rows.loc["untouched.ipynb", "status"] == "placeholder_student_id"
 
 
 def test_cli_errors_are_plain_english_with_exit_code_2(tmp_path, capsys):

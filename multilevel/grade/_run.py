@@ -577,18 +577,15 @@ class _Runner:
         *,
         spec: Any,
         exercise: str,
-        output: Path,
         run_dir: Path,
         packages: Path,
         cell_timeout: float,
         notebook_timeout: float,
-        key: str,
         run_notebook: Callable[..., Any],
     ) -> None:
-        self.spec, self.exercise, self.output = spec, exercise, output
+        self.spec, self.exercise = spec, exercise
         self.run_dir, self.packages = run_dir, packages
         self.cell_timeout, self.notebook_timeout = cell_timeout, notebook_timeout
-        self.key = key
         self.grader = _Grader(spec)
         self.run_notebook = run_notebook
         self.names = (*spec.question_ids, "STUDENT_ID")
@@ -894,12 +891,10 @@ def grade_submissions(
         runner = _Runner(
             spec=spec,
             exercise=target,
-            output=output,
             run_dir=run_dir,
             packages=packages,
             cell_timeout=cell_timeout,
             notebook_timeout=notebook_timeout,
-            key=key,
             run_notebook=_run_notebook,
         )
         slots = asyncio.Semaphore(jobs)
