@@ -365,13 +365,14 @@ def test_changing_a_setting_stops_the_run():
 
 
 # ---------------------------------------------------------------------------- updates and looks
-def test_burst_of_changes_in_a_running_kernel_makes_one_refit():
+def test_burst_of_front_end_changes_in_a_running_kernel_makes_one_refit():
     explorer = mw.varying_intercepts_explorer(seed=1)
+    slider = explorer.controls["base_sd"]
 
     async def drag():
         before = len(explorer.timings)
         for value in range(1_000, 6_000, 500):
-            explorer.controls["base_sd"].value = value
+            slider.set_state({"value": value})  # what ipywidgets does with a browser message
         assert len(explorer.timings) == before  # deferred, not run ten times
         await asyncio.sleep(0)
         await asyncio.sleep(0)
@@ -379,6 +380,17 @@ def test_burst_of_changes_in_a_running_kernel_makes_one_refit():
 
     assert asyncio.run(drag()) == 1
     assert explorer.sim.population["base_sd"] == 5_500
+
+
+def test_code_in_a_running_kernel_sees_the_update_at_once():
+    explorer = mw.varying_intercepts_explorer(seed=1)
+
+    async def cell():
+        explorer.controls["base_sd"].value = 0
+        return explorer.sim.population["base_sd"], explorer.notes
+
+    spread, notes = asyncio.run(cell())
+    assert spread == 0 and notes
 
 
 def test_refit_and_redraw_is_fast_at_default_size():

@@ -18,12 +18,12 @@ widget also works unchanged in JupyterLab, in nbclient runs and in exported HTML
 
 Updates
 -------
-Slider changes call :meth:`Explorer.request_update`. Inside a running kernel (an asyncio loop is
-running) the refit is deferred to the next loop iteration and a flag marks it pending, so a
-burst of changes (several sliders set in one cell, or a drag whose messages queued up while a
-refit was running) is served by one refit with the newest values, never by a queue of stale
-refits. ipywidgets' front end also throttles a dragged slider to one message in flight. Outside
-a loop (tests, scripts) the update runs at once.
+Slider changes call :meth:`Explorer.request_update`. A change sent by the browser (a drag step)
+inside a running kernel is deferred to the next event-loop iteration and a flag marks it
+pending, so a burst of changes (drag messages that queued up while a refit was running) is
+served by one refit with the newest values, never by a queue of stale refits. ipywidgets' front
+end also keeps at most one slider message in flight. A change made by code (a cell, a test, the
+benchmark) updates at once, so the next line sees the new figure, readout and notes.
 """
 
 from __future__ import annotations
@@ -107,8 +107,10 @@ def dollars(value: float, *, digits: int = 0) -> str:
     """
     if value is None or not np.isfinite(value):
         return "\u2014"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.{digits}f}"
+    text = f"{abs(value):,.{digits}f}"
+    # No "-$0": a sign only when the rounded amount is not zero.
+    sign = "-" if value < 0 and text.strip("0.,") else ""
+    return f"{sign}${text}"
 
 
 def _style(description_width: str = _DESCRIPTION_WIDTH) -> dict[str, str]:
@@ -325,19 +327,26 @@ class Explorer(widgets.VBox):
 
     def _watch(self, names: Iterable[str], handler: Callable[[Any], None] | None = None) -> None:
         """Refit when any of the named controls changes value."""
-        callback = handler or (lambda change: self.request_update())
+        callback = handler or (lambda change: self.request_update(defer=from_frontend(change)))
         for name in names:
             self.controls[name].observe(callback, names="value")
 
-    # ------------------------------------------------------------------ updating
-    def request_update(self) -> None:
-        """Ask for a refit and redraw; bursts of requests in a running kernel make one update."""
+    def request_update(self, *, defer: bool = False) -> None:
+        """Ask for a refit and redraw.
+
+        With ``defer=True`` (a change sent by the front end, such as a drag step) and a running
+        event loop (a kernel), the update waits for the next loop iteration and a burst of
+        requests makes one update with the newest values. Otherwise it runs now, so code in a
+        cell that sets a slider sees the new figure, readout and notes at once.
+        """
         if self._suspended:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
+        loop = None
+        if defer:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
         if loop is None:
             self.update()
             return
@@ -406,6 +415,12 @@ class Explorer(widgets.VBox):
             for row in rows
         )
         return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+
+
+def from_frontend(change: Any) -> bool:
+    """Whether a trait change came from the browser (ipywidgets holds a property lock while it
+    applies a front-end update) rather than from code in the kernel."""
+    return bool(getattr(change.get("owner"), "_property_lock", None))
 
 
 def _warning_notes(caught: Sequence[warnings.WarningMessage]) -> list[str]:

@@ -28,6 +28,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
+from matplotlib.ticker import MaxNLocator
 
 import simdata
 
@@ -344,7 +345,7 @@ class ManySamplesExplorer(Explorer):
                 ax.xaxis.set_major_formatter(style.dollar_formatter())
             self.ax_raise.xaxis.set_major_formatter(style.dollar_formatter(short=False))
             ax = self.ax_ci
-            ax.set_title(f"95% intervals for the average raise (first {_INTERVALS_SHOWN})")
+            ax.set_title(f"95% intervals, average raise (first {_INTERVALS_SHOWN})")
             ax.set_xlabel("Average raise ($ per year)")
             ax.set_ylabel("Sample")
             ax.xaxis.set_major_formatter(style.dollar_formatter(short=False))
@@ -354,7 +355,9 @@ class ManySamplesExplorer(Explorer):
             self.ci_truth = ax.axvline(np.nan, color="black", lw=2)
             ax.plot([], [], color="#333333", lw=1.6, label="Covers the truth")
             ax.plot([], [], color="#D55E00", lw=1.6, label="Misses")
-            ax.legend(loc="upper right", fontsize="small")
+            ax.legend(loc="upper right", fontsize="small", frameon=True, framealpha=0.9)
+            for each in (self.ax_spread, self.ax_raise, self.ax_noise, self.ax_ci):
+                each.xaxis.set_major_locator(MaxNLocator(5))
 
     def _refresh(self) -> list[str]:
         est = self.estimates
@@ -443,7 +446,7 @@ class ManySamplesExplorer(Explorer):
             coverage = "\u2014" if not np.isfinite(r["coverage"]) else f"{r['coverage']:.0%}"
             rows.append(
                 [
-                    name.capitalize(),
+                    name[0].upper() + name[1:],
                     fmt(r["truth"]),
                     fmt(r["mean"]),
                     fmt(r["bias"]),

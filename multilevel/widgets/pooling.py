@@ -15,11 +15,21 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 import simdata
 
 from .. import style
-from ._base import Explorer, button, count_slider, dollar_slider, dollars, float_slider, toggle
+from ._base import (
+    Explorer,
+    button,
+    count_slider,
+    dollar_slider,
+    dollars,
+    float_slider,
+    from_frontend,
+    toggle,
+)
 from ._fitting import Lines, arrays, complete_pooling, fit_partial, no_pooling
 
 __all__ = [
@@ -126,7 +136,7 @@ class PoolingExplorer(Explorer):
         self._watch(settings)
         self._watch(
             ["show_complete", "show_no_pooling", "show_partial", "show_truth"],
-            lambda change: self._toggle(),
+            lambda change: self._toggle(defer=from_frontend(change)),
         )
         self._build_figure()
         self._assemble(
@@ -148,7 +158,7 @@ class PoolingExplorer(Explorer):
             self.ax_data, self.ax_groups = fig.subplots(
                 1, 2, gridspec_kw={"width_ratios": [1.35, 1.0]}
             )
-            fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.9, wspace=0.32)
+            fig.subplots_adjust(left=0.09, right=0.97, bottom=0.14, top=0.9, wspace=0.32)
             ax = self.ax_data
             ax.set_xlim(_EXPERIENCE[0] - 0.5, _EXPERIENCE[1] + 0.5)
             ax.set_ylim(0, 1)
@@ -169,7 +179,8 @@ class PoolingExplorer(Explorer):
                 g.set_ylabel("Department raise ($ per year)")
                 g.xaxis.set_major_formatter(style.dollar_formatter())
                 g.yaxis.set_major_formatter(style.dollar_formatter(short=False))
-                g.set_title("Each department: base and raise")
+                g.set_title("Base and raise by department")
+                g.xaxis.set_major_locator(MaxNLocator(5))
             else:
                 part = self.spec["parts"][0]
                 label = (
@@ -180,6 +191,7 @@ class PoolingExplorer(Explorer):
                 g.set_xlabel(label)
                 g.xaxis.set_major_formatter(style.dollar_formatter(short=part == "intercept"))
                 g.set_title("Each department's estimate")
+                g.xaxis.set_major_locator(MaxNLocator(5))
                 g.grid(axis="y", visible=False)
             self.shrink_arrows = LineCollection([], colors="#999999", linewidths=1.0)
             g.add_collection(self.shrink_arrows)
@@ -243,14 +255,26 @@ class PoolingExplorer(Explorer):
         legend = self.ax_groups.get_legend()
         if legend is not None:
             legend.remove()
+        if c["show_complete"].value and self.kind == "both":
+            markers.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="*",
+                    color=style.POPULATION_COLOR,
+                    ms=11,
+                    ls="none",
+                    label="Complete pooling",
+                )
+            )
         if markers and self.kind == "both":
             with self._rc_context():
                 self.ax_groups.legend(handles=markers, loc="best", fontsize="small")
         self._renderer.invalidate()
 
-    def _toggle(self) -> None:
+    def _toggle(self, *, defer: bool = False) -> None:
         self._make_legend()
-        self.request_update()
+        self.request_update(defer=defer)
 
     def _new_sample(self, _button: Any = None) -> None:
         self._sample_seed = int(self._rng.integers(2**32))
