@@ -116,7 +116,8 @@ class SliderStep:
     value_before, value_after : str
         The slider's ``aria-valuetext`` before and after the step.
     number_after : float
-        The slider's ``aria-valuenow`` after the step.
+        The slider's value after the step: its ``aria-valuetext`` as a number, else its
+        ``aria-valuenow`` (which, for a ``FloatLogSlider``, is the exponent).
     readout_before, readout_after : str
         The slider's own readout text (the number shown next to it).
     explorer_text_before, explorer_text_after : str
@@ -351,7 +352,7 @@ def step_slider(cell, *, slider_index: int = 0, timeout_s: float = 10.0) -> Slid
         key=key,
         value_before=value_before,
         value_after=value_after,
-        number_after=float(handle.get_attribute("aria-valuenow") or "nan"),
+        number_after=_as_number(value_after, handle.get_attribute("aria-valuenow")),
         readout_before=readout_before,
         readout_after=readout.inner_text() if readout.count() else "",
         explorer_text_before=text_before,
@@ -359,6 +360,15 @@ def step_slider(cell, *, slider_index: int = 0, timeout_s: float = 10.0) -> Slid
         figure_changed=shot_after != shot_before,
         latency_s=latency_s,
     )
+
+
+def _as_number(text: str, fallback: str | None) -> float:
+    for candidate in (text, fallback):
+        try:
+            return float(candidate)
+        except (TypeError, ValueError):
+            continue
+    return float("nan")
 
 
 def median_latency_s(steps: list[SliderStep]) -> float:
