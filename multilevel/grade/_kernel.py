@@ -27,6 +27,8 @@ CAPTURE_MODULE = "_multilevel_grade_capture"
 INTERRUPT_GRACE = 5.0
 #: Seconds between liveness checks while a cell runs.
 POLL_INTERVAL = 0.25
+#: Longest IPC socket path prefix used (Unix socket paths are limited to about 107 bytes).
+_MAX_SOCKET_PATH = 90
 #: Longest error message kept per cell, in characters.
 MAX_ERROR_CHARS = 300
 
@@ -138,7 +140,7 @@ async def run_notebook(
     names : sequence of str
         Variables to capture after every cell (the question variables, ``STUDENT_ID``).
     workdir : Path
-        Current directory of the kernel; also holds its connection files.
+        Current directory of the kernel; its parent folder holds the connection files.
     env : mapping
         Environment of the kernel process (``PYTHONPATH`` must make :data:`CAPTURE_MODULE`
         importable).
@@ -166,8 +168,14 @@ async def run_notebook(
     {'q1': 2}
     """
     started = time.perf_counter()
-    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
-    km.connection_file = str(workdir / "kernel.json")
+    # Connection files sit next to (not inside) the kernel's working folder, out of the way of
+    # student code. IPC sockets are local-only and fast, but their paths have a length limit.
+    sockets = workdir.parent / "k"
+    if len(str(sockets)) < _MAX_SOCKET_PATH:
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets))
+    else:
+        km = AsyncKernelManager(kernel_name="python3")
+    km.connection_file = str(workdir.parent / "kernel.json")
     expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
     answers: dict[str, Any] = {}
     problems: list[CellProblem] = []
@@ -292,7 +300,7 @@ async def run_notebook(
         if kc is not None:
             kc.stop_channels()
         await _kill(km)
-        for leftover in workdir.glob("kernel*"):
+        for leftover in [*workdir.parent.glob("k-*"), workdir.parent / "kernel.json"]:
             try:
                 leftover.unlink()
             except OSError:

@@ -624,7 +624,7 @@ class _Runner:
                     f"the notebook does not say which exercise it is; graded as {self.exercise}",
                 )
             )
-        workdir = Path(tempfile.mkdtemp(prefix="submission-", dir=self.run_dir))
+        workdir = Path(tempfile.mkdtemp(prefix="s-", dir=self.run_dir))
         try:
             report = await self._execute(sub, workdir)
         except KernelStartError as error:
@@ -913,7 +913,7 @@ def grade_submissions(
         await asyncio.gather(*(one(s) for s in todo))
 
     if todo:
-        with tempfile.TemporaryDirectory(prefix="multilevel-grade-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="mlgrade-") as tmp:
             asyncio.run(grade_all(Path(tmp)))
 
     ordered = [_with_duplicates(results[s.file], results.values()) for s in subs]
