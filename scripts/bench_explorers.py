@@ -77,7 +77,11 @@ def bench_shrinkage(groups: int) -> str:
 
 def bench_many_samples(groups: int, per: int, runs: int) -> str:
     explorer = mw.many_samples_explorer(
-        n_departments=groups, faculty_per_department=per, n_samples=200, seed=1
+        n_departments=groups,
+        faculty_per_department=per,
+        n_samples=200,
+        seed=1,
+        run_now=False,
     )
     seconds = []
     for _ in range(runs):

@@ -295,7 +295,7 @@ def test_shrinkage_ratio_controls_pull():
 # ---------------------------------------------------------------------------- many samples
 def test_many_samples_summary_matches_its_estimates_and_truth():
     explorer = mw.many_samples_explorer(seed=1, n_samples=60)
-    summary = explorer.run()
+    summary = explorer.summary  # a run happens when the explorer is built
     est = explorer.estimates
     assert summary.n_samples == len(est) == 60 and not summary.stopped
     row = summary.table.loc["average raise per year"]
@@ -330,7 +330,7 @@ def test_many_samples_fits_agree_with_ml_fit():
 
 
 def test_many_samples_200_within_two_seconds_of_cpu():
-    explorer = mw.many_samples_explorer(seed=2)
+    explorer = mw.many_samples_explorer(seed=2, run_now=False)
     start = time.thread_time()
     summary = explorer.run()
     cpu = time.thread_time() - start
@@ -339,7 +339,7 @@ def test_many_samples_200_within_two_seconds_of_cpu():
 
 
 def test_stop_button_stops_a_background_run():
-    explorer = mw.many_samples_explorer(seed=3, n_samples=2_000)
+    explorer = mw.many_samples_explorer(seed=3, n_samples=2_000, run_now=False)
     explorer.controls["run"].click()
     deadline = time.monotonic() + 20
     while explorer.progress.value == 0 and time.monotonic() < deadline:
@@ -355,8 +355,20 @@ def test_stop_button_stops_a_background_run():
     assert not explorer.controls["run"].disabled and explorer.controls["stop"].disabled
 
 
-def test_changing_a_setting_stops_the_run():
-    explorer = mw.many_samples_explorer(seed=3, n_samples=2_000)
+def test_changing_a_setting_restarts_the_run_at_the_new_settings():
+    explorer = mw.many_samples_explorer(seed=3, n_samples=40)
+    assert explorer.summary.table.loc["spread within a department (SD)", "truth"] == 5_000
+    image = bytes(explorer.image.value)
+    explorer.controls["noise_sd"].value = 8_000
+    explorer.wait(30)
+    summary = explorer.summary
+    assert not summary.stopped and summary.n_samples == 40
+    assert summary.table.loc["spread within a department (SD)", "truth"] == 8_000
+    assert bytes(explorer.image.value) != image
+
+
+def test_without_auto_run_a_setting_change_stops_the_run_and_says_so():
+    explorer = mw.many_samples_explorer(seed=3, n_samples=2_000, run_now=False, auto_run=False)
     explorer.start()
     explorer.controls["noise_sd"].value = 8_000
     explorer.wait(20)

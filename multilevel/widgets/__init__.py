@@ -2,6 +2,17 @@
 
 Each explorer is one call in a notebook cell and returns a widget that displays itself:
 
+- :func:`varying_intercepts_explorer`: departments differ in base salary;
+- :func:`varying_slopes_explorer`: departments differ in their raise per year;
+- :func:`varying_both_explorer`: both, with the correlation between base and raise;
+- :func:`shrinkage_explorer`: unbalanced departments and precision weights;
+- :func:`many_samples_explorer`: truth versus estimate over many simulated samples.
+
+Every explorer has ``controls`` (its widgets by name: set ``.value`` or call ``.click()``),
+``figure`` (matplotlib, updated in place), ``readout`` and ``note`` (HTML widgets), ``notes``
+(the note sentences) and ``update()``. ``presentation=True`` (or
+:func:`multilevel.style.presentation_mode`) gives projector-sized type.
+
 >>> import multilevel as ml
 >>> explorer = ml.widgets.varying_intercepts_explorer(seed=1)
 >>> sorted(explorer.controls)[:3]

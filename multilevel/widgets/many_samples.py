@@ -11,8 +11,8 @@ about a quarter of a second: the figure and the progress bar update after each c
 kernel stays free to receive a click on Stop.
 
 >>> import multilevel as ml
->>> explorer = ml.widgets.many_samples_explorer(seed=1, n_samples=20)
->>> explorer.run()                      # synchronous; the Run button starts a thread instead
+>>> explorer = ml.widgets.many_samples_explorer(seed=1, n_samples=20, run_now=False)
+>>> summary = explorer.run()      # synchronous; the Run button starts a thread instead
 >>> len(explorer.estimates)
 20
 """
@@ -94,6 +94,9 @@ class ManySamplesExplorer(Explorer):
     ``intercept, intercept_se, slope, slope_se, sd_intercept, sd_slope, correlation,
     residual_sd, boundary, converged``), ``summary`` (:class:`RunSummary` or None), ``progress``
     (the progress bar) and ``status`` (a line of text).
+
+    A run of ``n_samples`` happens when the explorer is built (``run_now``), and again in the
+    background whenever a setting changes (``auto_run``; otherwise press Run).
     """
 
     title = "Truth versus estimate over many samples"
@@ -106,6 +109,8 @@ class ManySamplesExplorer(Explorer):
         n_departments: int = 8,
         faculty_per_department: int = 20,
         seed: simdata.Seed = None,
+        run_now: bool = True,
+        auto_run: bool = True,
         presentation: bool | None = None,
     ) -> None:
         if model not in _MODELS:
@@ -118,6 +123,7 @@ class ManySamplesExplorer(Explorer):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._settings_dirty = False
+        self.auto_run = bool(auto_run)
         c = self.controls
         c["model"] = widgets.Dropdown(
             options=[
@@ -174,6 +180,8 @@ class ManySamplesExplorer(Explorer):
             ]
         )
         self.update()
+        if run_now:
+            self.run()
 
     # ------------------------------------------------------------------ settings
     def settings(self) -> dict[str, Any]:
@@ -194,6 +202,13 @@ class ManySamplesExplorer(Explorer):
         parts = _MODELS[self.controls["model"].value][1]
         self.controls["base_sd"].disabled = "intercept" not in parts
         self.controls["raise_sd"].disabled = "slope" not in parts
+        if self.auto_run:
+            # A new simulation study at the new settings, in the background; a running one is
+            # stopped first (it checks between samples, so this waits a few ms at most).
+            self.stop()
+            self.wait()
+            self.start()
+            return
         self._settings_dirty = True
         if self.running:
             self.stop()
@@ -559,6 +574,8 @@ def many_samples_explorer(
     n_departments: int = 8,
     faculty_per_department: int = 20,
     seed: simdata.Seed = None,
+    run_now: bool = True,
+    auto_run: bool = True,
     presentation: bool | None = None,
 ) -> ManySamplesExplorer:
     """Explore how estimates scatter around the truth over many simulated samples.
@@ -573,6 +590,10 @@ def many_samples_explorer(
         Starting sizes.
     seed : int, numpy.random.Generator or None
         Fixes the samples drawn by successive runs.
+    run_now : bool
+        Run once while building the explorer (so the figure shows results at once).
+    auto_run : bool
+        Start a new run in the background whenever a setting changes (Stop ends it).
     presentation : bool or None
         Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
 
@@ -584,8 +605,7 @@ def many_samples_explorer(
     Example
     -------
     >>> explorer = many_samples_explorer(seed=1, n_samples=50)
-    >>> summary = explorer.run()
-    >>> summary.n_samples
+    >>> explorer.summary.n_samples
     50
     """
     return ManySamplesExplorer(
@@ -594,5 +614,7 @@ def many_samples_explorer(
         n_departments=n_departments,
         faculty_per_department=faculty_per_department,
         seed=seed,
+        run_now=run_now,
+        auto_run=auto_run,
         presentation=presentation,
     )
