@@ -19,7 +19,7 @@ from multilevel.models import (
     likelihood_ratio_test,
 )
 
-_SUBMODULES = ("checks", "datasets", "engine", "grade", "plots", "quiz", "style", "widgets")
+_SUBMODULES = ("checks", "datasets", "engine", "grade", "logistic", "plots", "quiz", "style", "widgets")
 
 __all__ = [
     "MODELS",
