@@ -498,6 +498,8 @@ def _start_theta(
 #: Trial step lengths evaluated together in one batch by the Newton line search.
 _STEPS = np.array([1.0, 0.5, 0.2, 0.05])
 _FD_STEP = 1e-6
+#: Values a diagonal entry of Lambda found at zero is checked at, to verify the boundary.
+_SCAN = np.array([0.03, 0.1, 0.3, 1.0, 3.0])
 
 
 def _newton(st: _Stats, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int = 60):
@@ -505,8 +507,12 @@ def _newton(st: _Stats, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int 
 
     With 1 to 3 parameters this converges in a handful of steps. Each iteration is one batched
     evaluation: every trial step length together with its finite-difference neighbours, so
-    the Hessian at the accepted point comes for free. Diagonal entries of Lambda are kept >= 0;
-    one at zero with a non-negative gradient is held there.
+    the Hessian at the accepted point comes for free. Diagonal entries of Lambda are kept >= 0.
+    A step that would make one negative stops at zero, where it is held if the gradient points
+    outwards, or, when the gradient is exactly zero there (the deviance is even in that entry),
+    if the curvature says zero is a minimum along it. Zero with negative curvature is a maximum
+    (the trap a plain gradient method can sit in): the entry is pushed off it, and from then on
+    approaches zero only geometrically.
     """
     k = theta0.size
     eye = np.eye(k)
@@ -522,8 +528,20 @@ def _newton(st: _Stats, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int 
     f, g = float(point.dev[0]), point.grad[0]
     hess_cols = (point.grad[1 : k + 1] - g) / h[0][:, None]  # row i: d grad / d theta_i
     nfev = pts.shape[0]
+    geometric = np.zeros(k, dtype=bool)
     for _ in range(max_iter):
-        held = diagonal & (theta <= 0.0) & (g >= 0.0)
+        at_zero = diagonal & (theta <= 0.0)
+        push = at_zero & (g == 0.0) & (np.diag(hess_cols) < 0.0)
+        if push.any():
+            geometric |= push
+            theta = np.where(push, 0.1, theta)
+            pts, h = with_neighbours(theta[None])
+            point = _evaluate_batch(pts, st)
+            nfev += pts.shape[0]
+            f, g = float(point.dev[0]), point.grad[0]
+            hess_cols = (point.grad[1 : k + 1] - g) / h[0][:, None]
+            continue
+        held = at_zero & (g >= 0.0)
         free = np.flatnonzero(~held)
         if free.size == 0 or np.max(np.abs(g[free])) < 1e-9 * (1.0 + abs(f)):
             break
@@ -540,10 +558,11 @@ def _newton(st: _Stats, theta0: np.ndarray, diagonal: np.ndarray, max_iter: int 
         steps = _STEPS
         for _ in range(4):
             trials = theta[None] + steps[:, None] * direction[None]
-            # Crossing zero: go a tenth of the way there instead. Landing exactly on zero
-            # would stall (zero is a stationary point); a boundary optimum is approached
-            # geometrically and snapped to zero by the caller.
-            trials = np.where(diagonal & (trials < 0.0), 0.1 * theta, trials)
+            # Crossing zero: stop at zero (judged by the curvature test above), or for an entry
+            # pushed off zero before, go a tenth of the way there.
+            trials = np.where(
+                diagonal & (trials < 0.0), np.where(geometric, 0.1 * theta, 0.0), trials
+            )
             pts, h = with_neighbours(trials)
             point = _evaluate_batch(pts, st)
             nfev += pts.shape[0]
@@ -633,7 +652,7 @@ def fit_arrays(
     parts, correlated = RANDOM_PARTS[random]
     q = len(parts)
     st = _make_stats(x, y, codes, n_groups, random, bool(reml))
-    n_evals = 1
+    n_evals = 0
     converged = True
     if q:
         index = _theta_index(q, correlated)
@@ -647,16 +666,20 @@ def fit_arrays(
         # optimum is elsewhere: whenever a diagonal entry ends near zero, restart with such
         # entries moved away from zero and keep the better answer. An interior answer with a
         # tiny projected gradient needs no second run.
-        near_zero = diagonal & (runs[0].x < 1e-3)
+        near_zero = np.flatnonzero(diagonal & (runs[0].x < 1e-3))
         tol = 1e-7 * max(1.0, abs(runs[0].fun))
-        if near_zero.any():
-            restart = runs[0].x.copy()
-            restart[near_zero] = 0.5
-            runs.append(_newton(st, restart, diagonal))
-            if abs(runs[0].fun - runs[1].fun) > tol:
-                runs.append(_newton(st, min(runs, key=lambda r: r.fun).x, diagonal))
+        if near_zero.size:
+            # Scan each such entry away from zero (one batch): a better value anywhere on the
+            # scan means another optimum, so Newton restarts from the best point found.
+            scan = np.repeat(runs[0].x[None], near_zero.size * _SCAN.size, 0)
+            for i, k in enumerate(near_zero):
+                scan[i * _SCAN.size : (i + 1) * _SCAN.size, k] = _SCAN
+            devs = _evaluate_batch(scan, st).dev
+            n_evals += scan.shape[0]
+            if devs.min() < runs[0].fun - tol:
+                runs.append(_newton(st, scan[int(np.argmin(devs))], diagonal))
         best = min(runs, key=lambda r: r.fun)
-        n_evals = int(sum(r.nfev for r in runs))
+        n_evals += int(sum(r.nfev for r in runs))
         theta = best.x
         # A diagonal entry a hair above zero is a boundary optimum blurred by the optimiser.
         small = np.flatnonzero(diagonal & (theta > 0.0) & (theta < 1e-4))
@@ -674,8 +697,7 @@ def fit_arrays(
         point = _evaluate_batch(theta[None], st)
         grad = point.grad[0]
         free = ~(diagonal & (theta == 0.0))
-        agree = len(runs) == 1 or sorted(r.fun for r in runs)[1] - best.fun <= tol
-        converged = bool(agree and np.all(np.abs(grad[free]) < 1e-3 * max(1.0, abs(best.fun))))
+        converged = bool(np.all(np.abs(grad[free]) < 1e-3 * max(1.0, abs(best.fun))))
     else:
         theta = np.zeros(0)
         point = _evaluate_batch(np.zeros((1, 0)), st)

@@ -407,12 +407,9 @@ def _prepare(
     for name, role in ((y, "y"), (x, "x")):
         if name is None:
             continue
-        if not (
-            pd.api.types.is_numeric_dtype(data[name]) and not pd.api.types.is_bool_dtype(data[name])
-        ):
-            raise ModelError(
-                f"{role}={name!r} must be a numeric column, got dtype {data[name].dtype}"
-            )
+        dtype = data[name].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
+            raise ModelError(f"{role}={name!r} must be a numeric column, got dtype {dtype}")
     return data, y, x, group
 
 
@@ -508,7 +505,10 @@ def fit(
     columns = [group, y] if x is None else [group, x, y]
     yv_all = data[y].to_numpy(dtype=float, na_value=np.nan)
     xv_all = None if x is None else data[x].to_numpy(dtype=float, na_value=np.nan)
-    bad = data[group].isna().to_numpy() | ~np.isfinite(yv_all)
+    column = data[group]
+    categorical = isinstance(column.dtype, pd.CategoricalDtype)
+    cat_codes = np.asarray(column.array.codes) if categorical else None
+    bad = (cat_codes < 0 if categorical else column.isna().to_numpy()) | ~np.isfinite(yv_all)
     if xv_all is not None:
         bad |= ~np.isfinite(xv_all)
     named = f"{y!r}, {x!r} or {group!r}" if x is not None else f"{y!r} or {group!r}"
@@ -523,19 +523,25 @@ def fit(
         used = data.loc[~bad]
         xv = None if xv_all is None else xv_all[~bad]
         yv = yv_all[~bad]
+        column = used[group]
+        cat_codes = None if cat_codes is None else cat_codes[~bad]
     else:
         used = data
         xv, yv = xv_all, yv_all
-    column = used[group]
-    if isinstance(column.dtype, pd.CategoricalDtype):
+    if cat_codes is not None:
         # Keep the categorical's order (and drop unused categories) for tables and plots.
-        cat_codes = column.cat.codes.to_numpy()
-        used_codes = np.flatnonzero(np.bincount(cat_codes, minlength=len(column.cat.categories)))
-        remap = np.full(len(column.cat.categories), -1, dtype=np.intp)
-        remap[used_codes] = np.arange(used_codes.size)
-        codes_raw = remap[cat_codes]
-        present = column.cat.categories[used_codes]
-        groups = pd.CategoricalIndex(present, categories=present, name=group)
+        categories = column.dtype.categories
+        used_codes = np.flatnonzero(np.bincount(cat_codes, minlength=len(categories)))
+        if used_codes.size == len(categories):
+            codes_raw, dtype = cat_codes, column.dtype
+        else:
+            remap = np.full(len(categories), -1, dtype=np.intp)
+            remap[used_codes] = np.arange(used_codes.size)
+            codes_raw = remap[cat_codes]
+            dtype = pd.CategoricalDtype(categories[used_codes], ordered=column.dtype.ordered)
+        groups = pd.CategoricalIndex(
+            pd.Categorical.from_codes(np.arange(used_codes.size), dtype=dtype), name=group
+        )
     else:
         codes_raw, uniques = pd.factorize(column, sort=True)
         groups = pd.Index(uniques, name=group)
@@ -788,17 +794,21 @@ def _no_pooling_rss(
     return _no_pooling_estimates(x, y, codes, g, varying)["rss"]
 
 
+# Shared, immutable index objects: building a pandas Index costs more than the arithmetic.
+_FE_COLUMNS = pd.Index(["estimate", "std_error", "ci_lower", "ci_upper"])
+_TERMS = {1: pd.Index(["intercept"]), 2: pd.Index(["intercept", "slope"])}
+_PARTS = {
+    (): pd.Index([], dtype=object),
+    ("intercept",): pd.Index(["intercept"]),
+    ("slope",): pd.Index(["slope"]),
+    ("intercept", "slope"): pd.Index(["intercept", "slope"]),
+}
+
+
 def _fixed_table(est: np.ndarray, se: np.ndarray) -> pd.DataFrame:
     est, se = np.asarray(est, float), np.asarray(se, float)
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "std_error": se,
-            "ci_lower": est - _Z95 * se,
-            "ci_upper": est + _Z95 * se,
-        },
-        index=pd.Index(["intercept", "slope"][: est.size]),
-    )
+    table = np.column_stack([est, se, est - _Z95 * se, est + _Z95 * se])
+    return pd.DataFrame(table, index=_TERMS[est.size].copy(), columns=_FE_COLUMNS.copy())
 
 
 def _fit_no_pooling(
@@ -866,7 +876,7 @@ def _tables_from_engine(
     g = len(groups)
     fe = _fixed_table(ef.beta, np.sqrt(np.diag(ef.beta_cov)))
     sds = np.sqrt(np.maximum(np.diag(ef.re_cov), 0.0))
-    group_sd = pd.Series(sds, index=pd.Index(list(ef.parts)), dtype=float)
+    group_sd = pd.Series(sds, index=_PARTS[ef.parts].copy(), dtype=float)
     correlation = None
     if ef.correlated:
         denom = sds[0] * sds[1]
@@ -887,9 +897,8 @@ def _tables_from_engine(
         else:
             cols[p] = np.full(g, base)
             cols[p + "_se"] = np.full(g, np.nan)
-    lines = pd.DataFrame(cols, index=groups)[
-        ["n", "intercept", "slope", "intercept_se", "slope_se"]
-    ]
+    order = ("n", "intercept", "slope", "intercept_se", "slope_se")
+    lines = pd.DataFrame({name: cols[name] for name in order}, index=groups)
     return {
         "fixed_effects": fe,
         "group_sd": group_sd,
@@ -899,7 +908,9 @@ def _tables_from_engine(
         "k": ef.n_params,
         "icc": icc,
         "group_lines": lines,
-        "random_effects": pd.DataFrame(re, index=groups, columns=list(ef.parts)),
+        "random_effects": pd.DataFrame(
+            ef.blups.copy(), index=groups, columns=_PARTS[ef.parts].copy()
+        ),
         "converged": ef.converged,
     }
 

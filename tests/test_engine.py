@@ -162,3 +162,21 @@ def test_fit_arrays_warm_start_gives_same_answer() -> None:
     assert warm.loglik == pytest.approx(cold.loglik, rel=1e-9)
     assert warm.n_evals <= cold.n_evals
     np.testing.assert_allclose(warm.re_cov, cold.re_cov, rtol=1e-4)
+
+
+def test_newton_started_at_zero_leaves_a_false_boundary() -> None:
+    # theta = 0 is a stationary point of the deviance (it is even in theta); with clear group
+    # variation it is a maximum along theta, and the optimiser must not stay there.
+    sim = faculty_salaries(n_departments=10, faculty_per_department=15, raise_sd=0, seed=31)
+    x = sim.data["experience"].to_numpy(float)
+    y = sim.data["salary"].to_numpy(float)
+    codes = sim.data["department"].cat.codes.to_numpy()
+    st = engine._make_stats(x, y, codes, 10, "intercept", True)
+    stuck = engine._newton(st, np.zeros(1), np.array([True]))
+    cold = engine.fit_arrays(x, y, codes, random="intercept")
+    assert stuck.x[0] > 0.1
+    assert -0.5 * stuck.fun == pytest.approx(-0.5 * engine._evaluate(cold.theta, st)[0], rel=1e-9)
+    warm_from_zero = engine.fit_arrays(
+        x, y, codes, random="intercept", start_rel_cov=np.zeros((1, 1))
+    )
+    assert warm_from_zero.loglik == pytest.approx(cold.loglik, rel=1e-10)
