@@ -19,7 +19,19 @@ from multilevel.models import (
     likelihood_ratio_test,
 )
 
-_SUBMODULES = ("checks", "datasets", "engine", "grade", "logistic", "plots", "quiz", "style", "widgets")
+_SUBMODULES = (
+    "checks",
+    "datasets",
+    "engine",
+    "grade",
+    "logistic",
+    "plots",
+    "pooling",
+    "quiz",
+    "style",
+    "tables",
+    "widgets",
+)
 
 __all__ = [
     "MODELS",
