@@ -447,3 +447,13 @@ def test_bad_arguments_name_the_parameter():
         mw.PoolingExplorer("sideways")
     with pytest.raises(ValueError, match="model"):
         mw.many_samples_explorer(model="sideways")
+
+
+@pytest.mark.parametrize("kind", sorted(POOLING))
+def test_no_pooling_lines_agree_with_ml_fit(kind):
+    factory, *_ = POOLING[kind]
+    explorer = factory(seed=6)
+    reference = ml.fit(explorer.sim, model="no_pooling", varying=explorer.spec["varying"])
+    lines = reference.group_lines.reindex(explorer.sim.truth.index)
+    np.testing.assert_allclose(explorer.separate.intercept, lines["intercept"], rtol=1e-9)
+    np.testing.assert_allclose(explorer.separate.slope, lines["slope"], rtol=1e-9)

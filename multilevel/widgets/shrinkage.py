@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
@@ -90,7 +91,7 @@ class ShrinkageExplorer(Explorer):
             [
                 (
                     "How departments differ",
-                    [c["variance_ratio"], widgets_html_hint()],
+                    [c["variance_ratio"], _ratio_hint()],
                 ),
                 (
                     "Department sizes",
@@ -317,9 +318,7 @@ class ShrinkageExplorer(Explorer):
         self.readout.value = html
 
 
-def widgets_html_hint() -> Any:
-    import ipywidgets as widgets
-
+def _ratio_hint() -> widgets.HTML:
     return widgets.HTML(
         "<small>0: departments do not differ. 1: the spread between departments equals the "
         "noise within them. The noise within departments stays at $5,000.</small>",
