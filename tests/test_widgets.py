@@ -457,3 +457,22 @@ def test_no_pooling_lines_agree_with_ml_fit(kind):
     lines = reference.group_lines.reindex(explorer.sim.truth.index)
     np.testing.assert_allclose(explorer.separate.intercept, lines["intercept"], rtol=1e-9)
     np.testing.assert_allclose(explorer.separate.slope, lines["slope"], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("control", "value"), [("faculty_per_department", 1), ("n_departments", 2)]
+)
+def test_many_samples_edges_explain_instead_of_failing(control, value, capsys):
+    explorer = mw.many_samples_explorer(seed=4, n_samples=30, auto_run=False)
+    explorer.controls["faculty_per_department"].value = 1
+    explorer.controls[control].value = value
+    summary = explorer.run()
+    assert summary.n_samples == 0
+    assert explorer.notes[0].startswith("The model cannot be fitted with these settings")
+    assert "Nothing fitted" in explorer.status.value
+    assert bytes(explorer.image.value).startswith(PNG)
+    assert capsys.readouterr() == ("", "")
+    explorer.controls["faculty_per_department"].value = 5
+    explorer.controls["n_departments"].value = 8
+    assert explorer.run().n_samples == 30
+    assert not any("cannot be fitted" in n for n in explorer.notes)

@@ -30,6 +30,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
+import multilevel as ml
 import simdata
 
 from .. import engine, style
@@ -51,6 +52,11 @@ _INTERVALS_SHOWN = 50
 #: slopes: of the noise per SD of experience), the same scale-free idea as ``multilevel.fit``.
 BOUNDARY_FRACTION = 1e-3
 
+_FIT_MODELS = {
+    "intercepts": "varying_intercepts",
+    "slopes": "varying_slopes",
+    "both": "varying_both",
+}
 _SETTINGS_CHANGED = "Settings changed: press <b>Run</b> for samples at the new settings."
 
 _MODELS = {
@@ -123,6 +129,8 @@ class ManySamplesExplorer(Explorer):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._settings_dirty = False
+        self._failures = 0
+        self._failure = None
         self.auto_run = bool(auto_run)
         c = self.controls
         c["model"] = widgets.Dropdown(
@@ -270,6 +278,8 @@ class ManySamplesExplorer(Explorer):
         previous = None
         stopped = False
         draw_cost = 0.0
+        self._failures = 0
+        self._failure: str | None = None
         # Numerical warnings from a fit in the background thread would print into the notebook;
         # numpy's error state is per thread, and the engine's own checks mark bad fits.
         try:
@@ -279,7 +289,22 @@ class ManySamplesExplorer(Explorer):
                         stopped = True
                         break
                     sim = simdata.faculty_salaries(**settings, seed=rng)
-                    row, previous = _fit_one(sim, random, parts, previous)
+                    if i == 0:
+                        # multilevel.fit checks the design and explains in plain words why a
+                        # model cannot be fitted (e.g. fewer observations than effects).
+                        reason = _design_problem(sim, kind)
+                        if reason is not None:
+                            self._failures, self._failure = n, reason
+                            break
+                    try:
+                        row, previous = _fit_one(sim, random, parts, previous)
+                    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                        self._failures += 1
+                        if self._failure is None:
+                            self._failure = _why_unfittable(sim, kind, exc)
+                        if self._failures >= 3 and not rows:
+                            break  # the design itself cannot be fitted; say so, do not loop
+                        continue
                     rows.append(row)
                     now = time.perf_counter()
                     # Redraw about four times a second, but spend at most a fifth of the
@@ -319,6 +344,8 @@ class ManySamplesExplorer(Explorer):
             if final:
                 self.progress.bar_style = "warning" if stopped else "success"
                 verb = "Stopped after" if stopped else "Done:"
+                if done == 0 and self._failures:
+                    verb = "Nothing fitted (see the note):"
                 self.status.value = f"{verb} {done:,} of {n:,} samples in {seconds:.1f} s." + (
                     " " + _SETTINGS_CHANGED if self._settings_dirty else ""
                 )
@@ -388,7 +415,11 @@ class ManySamplesExplorer(Explorer):
         )
         if est.empty:
             self.readout.value = ""
-            return []
+            for artist in (*self.hists.values(), self.intervals):
+                artist.set_visible(False)
+            return self._explain()
+        for artist in (*self.hists.values(), self.intervals):
+            artist.set_visible(True)
         truth = self._truth
         panels = {
             "spread": (
@@ -434,10 +465,23 @@ class ManySamplesExplorer(Explorer):
         return self._explain()
 
     def _explain(self) -> list[str]:
+        notes = []
+        if self._failures and self.summary is not None and self.summary.n_samples == 0:
+            notes.append(f"The model cannot be fitted with these settings: {self._failure}")
+        elif self._failures:
+            notes.append(
+                f"{self._failures:,} sample(s) could not be fitted and are left out: "
+                f"{self._failure}"
+            )
+        if int(self.controls["faculty_per_department"].value) == 1:
+            notes.append(
+                "With one faculty member per department, differences between departments "
+                "cannot be told apart from noise within them, so how the model splits the "
+                "variation is largely a guess: look at the spread of the estimates."
+            )
         s = self.summary
         if s is None or s.n_samples == 0:
-            return []
-        notes = []
+            return notes
         if s.boundary_share > 0:
             notes.append(
                 f"In {s.boundary_share:.0%} of the samples the model estimated no difference "
@@ -525,6 +569,29 @@ def _fit_one(
         "converged": bool(fit.converged),
     }
     return row, fit
+
+
+def _design_problem(sim: Any, kind: str) -> str | None:
+    """Why :func:`multilevel.fit` refuses this design, or None when it can be fitted."""
+    try:
+        ml.fit(sim, model=_FIT_MODELS[kind])
+    except ValueError as reason:
+        return str(reason)
+    return None
+
+
+def _why_unfittable(sim: Any, kind: str, exc: Exception) -> str:
+    """A plain-English reason why a sample cannot be fitted (``multilevel.fit``'s, if it has one)."""
+    try:
+        ml.fit(sim, model=_FIT_MODELS[kind])
+    except ValueError as reason:
+        return str(reason)
+    except Exception:  # noqa: BLE001 - any other failure: fall back to the engine's message
+        pass
+    return (
+        "with these settings the model has nothing to estimate the spreads from "
+        f"({type(exc).__name__}: {exc})."
+    )
 
 
 def _summarise(
