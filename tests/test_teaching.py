@@ -344,3 +344,36 @@ def test_fresh_environment_from_pyproject_runs_every_lesson(tmp_path: Path) -> N
     print(f"pip install {installed:.0f} s; " + ", ".join(timings) + f"; total {total:.0f} s")
     assert not problems, "lessons failed in a fresh environment:\n" + "\n".join(problems)
     assert total < FRESH_BUDGET_SECONDS, f"took {total:.0f} s (budget {FRESH_BUDGET_SECONDS} s)"
+
+
+# --------------------------------------------------------------------------------------------
+# Presentation mode: one switch, before the lesson's own use_course_style(), reaches everything
+# --------------------------------------------------------------------------------------------
+STARTUP_LINE = "from multilevel import style; style.presentation_mode()"
+
+
+def test_guide_and_make_slides_use_the_same_switch() -> None:
+    assert STARTUP_LINE in _guide(), "the guide's start-up file line changed"
+    assert STARTUP_LINE in (REPO / "Makefile").read_text(encoding="utf-8")
+
+
+def test_one_switch_before_the_lesson_reaches_plots_and_explorers() -> None:
+    """What the IPython start-up file does: switch on, then the lesson's first cell runs."""
+    import matplotlib as mpl
+
+    import multilevel as ml
+    from multilevel import style
+
+    normal_font = style.COURSE_RC["font.size"]
+    try:
+        exec(STARTUP_LINE, {})
+        ml.style.use_course_style()  # every lesson's first cell
+        assert mpl.rcParams["font.size"] > normal_font
+        assert mpl.rcParams["lines.linewidth"] > style.COURSE_RC["lines.linewidth"]
+        explorer = ml.widgets.varying_intercepts_explorer(seed=1)
+        assert explorer.presentation
+        assert "ml-presentation" in explorer._dom_classes
+    finally:
+        style.use_course_style(presentation=False)
+    assert mpl.rcParams["font.size"] == normal_font
+    assert not ml.widgets.varying_intercepts_explorer(seed=1).presentation
