@@ -292,3 +292,49 @@ def test_no_predictor_likelihood_ratio_test(sim) -> None:
     lrt = ml.likelihood_ratio_test(pooled, varying)
     assert lrt.df == 1
     assert lrt.statistic == pytest.approx(2 * (varying.loglik - pooled.loglik))
+
+
+# ------------------------------------------------------------------ result.statsmodels
+
+
+@pytest.mark.parametrize("model", ml.MODELS)
+def test_statsmodels_object_agrees_with_the_engine(sim, model: str) -> None:
+    """``result.statsmodels`` is the same model fitted by statsmodels: its numbers agree at 1e-4."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ml.fit(sim, model=model)
+        sm = res.statsmodels
+    fe = res.fixed_effects["estimate"]
+    if model == "complete_pooling":
+        np.testing.assert_allclose(sm.params.to_numpy(), fe.to_numpy(), rtol=1e-10)
+        # REML residual variance of a linear model is the OLS scale, RSS / (n - 2).
+        assert res.residual_sd == pytest.approx(np.sqrt(sm.scale), rel=1e-10)
+        return
+    if model == "no_pooling":
+        params = sm.params
+        for dept, line in res.group_lines.iterrows():
+            assert line["intercept"] == pytest.approx(params[f"C(department)[{dept}]"], rel=1e-8)
+            assert line["slope"] == pytest.approx(
+                params[f"C(department)[{dept}]:experience"], rel=1e-8
+            )
+        assert res.residual_sd == pytest.approx(np.sqrt(sm.scale), rel=1e-10)
+        return
+    assert "Mixed Linear Model" in str(sm.summary())
+    np.testing.assert_allclose(sm.fe_params.to_numpy(), fe.to_numpy(), rtol=1e-4)
+    assert np.sqrt(sm.scale) == pytest.approx(res.residual_sd, rel=1e-4)
+    assert sm.llf == pytest.approx(res.loglik, rel=1e-6)
+    if model == "varying_both_uncorrelated":
+        variances = [float(sm.cov_re.iloc[0, 0]), float(sm.vcomp[0])]
+    else:
+        variances = np.diag(np.asarray(sm.cov_re, dtype=float))
+    # Group SDs: 1e-4 relative, with a floor of 1e-4 of the natural scale for an SD near 0.
+    floor = {"intercept": 1e-4 * res.residual_sd,
+             "slope": 1e-4 * res.residual_sd / sim.data["experience"].std()}  # fmt: skip
+    for part, variance in zip(res.group_sd.index, variances, strict=True):
+        assert np.sqrt(variance) == pytest.approx(res.group_sd[part], rel=1e-4, abs=floor[part]), (
+            part
+        )
+    if model == "varying_both":
+        cov = np.asarray(sm.cov_re, dtype=float)
+        corr = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+        assert corr == pytest.approx(res.correlation, abs=1e-4)
