@@ -116,7 +116,7 @@ class PoolingExplorer(Explorer):
         if kind == "both":
             c["correlation"] = float_slider("Correlation of base and raise", 0.0, -1.0, 1.0, 0.05)
         c["noise_sd"] = dollar_slider(
-            "Spread of salaries within a department (SD)", d["noise_sd"], 0, 20_000, 500
+            "Spread of salaries within a department (SD)", d["noise_sd"], 500, 20_000, 500
         )
         c["raise_mean"] = dollar_slider(
             "Average raise per year of experience", 1_500, 0, 4_000, 100
