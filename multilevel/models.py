@@ -502,7 +502,6 @@ def fit(
         varying = "intercepts"
     notes: list[str] = []
 
-    columns = [group, y] if x is None else [group, x, y]
     yv_all = data[y].to_numpy(dtype=float, na_value=np.nan)
     xv_all = None if x is None else data[x].to_numpy(dtype=float, na_value=np.nan)
     column = data[group]
@@ -517,8 +516,8 @@ def fit(
     if bad.any():
         k = int(bad.sum())
         notes.append(
-            f"{k} of {len(data)} rows had a missing value in {', '.join(columns)} and were "
-            f"left out."
+            f"{k} of {len(data)} rows had a missing value in {named.replace(chr(39), '')} and "
+            f"were left out."
         )
         used = data.loc[~bad]
         xv = None if xv_all is None else xv_all[~bad]
