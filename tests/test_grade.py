@@ -128,6 +128,20 @@ BATCH = {
             "print('x' * 20_000_000)\nfor i in range(20_000):\n    print(i, 'spam' * 20)",
         )
     ),
+    # Kernels are forked from one preloaded process: state set in one must not reach another.
+    "aaa_marker.ipynb": notebook(
+        honest("aaa", "import numpy, multilevel.checks as c\nnumpy.leaked = c.leaked = True")
+    ),
+    "zzz_fresh.ipynb": notebook(
+        [
+            "STUDENT_ID = 'zzz'",
+            seed_cell("zzz"),
+            Q1,
+            "import numpy, multilevel.checks as c\n"
+            "q2 = 'A' if hasattr(numpy, 'leaked') or hasattr(c, 'leaked') else 'B'",
+            Q3,
+        ]
+    ),
     "kate.ipynb": notebook(honest("kate"), exercise="lesson9"),
     "leo.ipynb": notebook(["s = 12345", Q1, Q2, Q3]),
     "mia.ipynb": notebook(honest(checks.PLACEHOLDER_STUDENT_ID)),
@@ -317,6 +331,13 @@ def test_dead_kernel_keeps_the_answers_captured_before(batch):
         assert "kernel stopped" in row["reason"]
         # q1 was answered before the crash, q2 and q3 after it.
         assert points(row) == {"q1": 2, "q2": 0, "q3": 0, "total": 2, "max": 6}
+
+
+@kernels
+@kernels
+def test_kernels_do_not_share_state(batch):
+    for name in ("aaa_marker.ipynb", "zzz_fresh.ipynb"):
+        assert points(batch["rows"][name])["total"] == MAX, batch["rows"][name]
 
 
 @kernels

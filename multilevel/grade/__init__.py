@@ -3,7 +3,7 @@
 Command line (also installed as ``multilevel-grade``)::
 
     python -m multilevel.grade SUBMISSIONS_DIR --output OUT_DIR [--exercise lesson2]
-        [--jobs N] [--timeout 120] [--cell-timeout 60] [--fresh] [--quiet]
+        [--jobs N] [--timeout 120] [--cell-timeout 60] [--fresh] [--no-fork-server] [--quiet]
 
 writes ``OUT_DIR/gradebook.csv`` (one row per submitted file: ``student_id, exercise, file``,
 one column of points per question, ``total, max, status, reason``) and
@@ -13,7 +13,10 @@ unchanged submissions are not graded again unless ``--fresh`` is given.
 
 Every notebook runs in a fresh kernel on a temporary copy, with a fresh copy of the course
 packages, and reports only its answer variables (``q1``, ``q2``, ...); scores are computed here,
-in the grader's process, by :mod:`multilevel.checks` for the student's own id. A bad submission
+in the grader's process, by :mod:`multilevel.checks` for the student's own id. To keep the
+per-notebook cost low, each fresh kernel is forked from one process that imported ipykernel,
+numpy, pandas, scipy, statsmodels and the course packages once (``--no-fork-server`` starts
+every kernel as a new Python process instead). A bad submission
 (invalid JSON, not a notebook, a cell that raises or loops forever, ``sys.exit``/``os._exit``,
 gigantic output, the wrong exercise, no student id) gets a row with what could be graded and a
 ``status`` and ``reason``; everyone else is graded as usual.
@@ -135,6 +138,13 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument(
         "--fresh", dest="resume", action="store_false", help="regrade every submission"
     )
+    parser.add_argument(
+        "--no-fork-server",
+        dest="fork_server",
+        action="store_false",
+        help="start every kernel as a new Python process instead of forking it from one that "
+        "has already imported the course's libraries (slower; same results)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -158,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cell_timeout=args.cell_timeout,
             resume=args.resume,
             progress=not args.quiet,
+            fork_server=args.fork_server,
         )
     except GradingError as error:
         sys.stderr.write(f"multilevel-grade: error: {error}\n")

@@ -45,7 +45,6 @@ def _private_describe_answer():
 # Bound at import time, before any student cell runs.
 _encode = json.JSONEncoder(allow_nan=True, ensure_ascii=True).encode
 _describe = _private_describe_answer()
-_shell = get_ipython()
 
 #: Longest JSON text kept for one answer, in characters.
 MAX_ANSWER_CHARS = 50_000
@@ -63,6 +62,7 @@ def _encode_one(value):
 
 def dump(names):
     """Return a JSON text mapping each defined name in ``names`` to its described answer."""
-    namespace = _shell.user_ns
+    # Looked up per call: the module may be imported before the kernel's shell exists.
+    namespace = get_ipython().user_ns
     parts = [_encode(n) + ":" + _encode_one(namespace[n]) for n in names if n in namespace]
     return "{" + ",".join(parts) + "}"

@@ -8,17 +8,21 @@ costs the grader nothing: the kernel's publisher drops what nobody reads.
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import os
 import queue
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import write_connection_file
 from jupyter_client.manager import AsyncKernelManager
 
 #: Module name the capture helper is importable under inside the kernel.
@@ -108,17 +112,159 @@ def _short_error(content: Mapping[str, Any]) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-async def _kill(km: AsyncKernelManager) -> None:
-    try:
-        await km.shutdown_kernel(now=True)
-    except Exception:  # already gone or half-started: make sure the process group is dead
-        provisioner = km.provisioner
-        pgid = getattr(provisioner, "pgid", None)
-        if pgid:
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except OSError:
-                pass
+class _ManagedKernel:
+    """A kernel started by jupyter_client's own manager (a new Python process)."""
+
+    def __init__(self, km: AsyncKernelManager) -> None:
+        self.km = km
+
+    async def interrupt(self) -> None:
+        await self.km.interrupt_kernel()
+
+    async def is_alive(self) -> bool:
+        return bool(await self.km.is_alive())
+
+    async def kill(self) -> None:
+        try:
+            await self.km.shutdown_kernel(now=True)
+        except Exception:  # already gone or half-started: make sure the process group is dead
+            pgid = getattr(self.km.provisioner, "pgid", None)
+            if pgid:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+class _ForkedKernel:
+    """A kernel forked by :class:`ForkServer`; it leads its own process group."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    async def interrupt(self) -> None:
+        os.killpg(self.pid, signal.SIGINT)
+
+    async def is_alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    async def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+class ForkServer:
+    """Client of ``_zygote``: one process that imports the heavy modules once and forks kernels.
+
+    Parameters
+    ----------
+    packages : Path
+        Folder holding the package copy and the zygote module (its working folder and path).
+    env : mapping
+        Environment of the zygote, and so of every kernel it forks.
+    """
+
+    MODULE = "_multilevel_grade_zygote"
+
+    def __init__(self, packages: Path, env: Mapping[str, str]) -> None:
+        self.packages, self.env = packages, dict(env)
+        self.process: asyncio.subprocess.Process | None = None
+        self.lock = asyncio.Lock()
+
+    async def start(self, timeout: float = 120.0) -> None:
+        """Start the zygote and wait until it has imported everything."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            self.MODULE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=str(self.packages),
+            env=self.env,
+            start_new_session=True,
+        )
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+        if json.loads(line or b"{}").get("ready") is not True:
+            await self.close()
+            raise KernelStartError("the kernel fork server did not start")
+
+    async def fork(self, request: Mapping[str, str]) -> int:
+        """Fork one kernel; returns its process id."""
+        if self.process is None or self.process.returncode is not None:
+            raise KernelStartError("the kernel fork server is not running")
+        async with self.lock:
+            self.process.stdin.write((json.dumps(dict(request)) + "\n").encode())
+            await self.process.stdin.drain()
+            line = await asyncio.wait_for(self.process.stdout.readline(), 30)
+        try:
+            return int(json.loads(line)["pid"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise KernelStartError("the kernel fork server gave no process id") from error
+
+    async def close(self) -> None:
+        """Stop the zygote (kernels it forked are killed by their own runners)."""
+        process, self.process = self.process, None
+        if process is None or process.returncode is not None:
+            return
+        try:
+            process.stdin.close()
+            await asyncio.wait_for(process.wait(), 5)
+        except (asyncio.TimeoutError, OSError):
+            process.kill()
+            await process.wait()
+
+
+async def _start_kernel(
+    workdir: Path, env: Mapping[str, str], fork_server: ForkServer | None, packages: Path | None
+) -> tuple[Any, Any]:
+    """Start a kernel in ``workdir``; returns (handle, client) once it answers."""
+    # Connection files sit next to (not inside) the kernel's working folder, out of the way of
+    # student code. IPC sockets are local-only and fast, but their paths have a length limit.
+    sockets = workdir.parent / "k"
+    connection = workdir.parent / "kernel.json"
+    ipc = len(str(sockets)) < _MAX_SOCKET_PATH
+    if fork_server is None:
+        km = AsyncKernelManager(
+            kernel_name="python3", **({"transport": "ipc", "ip": str(sockets)} if ipc else {})
+        )
+        km.connection_file = str(connection)
+        handle: Any = _ManagedKernel(km)
+        try:
+            await km.start_kernel(
+                cwd=str(workdir),
+                env=dict(env),
+                extra_arguments=["--HistoryManager.enabled=False"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except BaseException:
+            await handle.kill()
+            raise
+        return handle, km.client()
+    write_connection_file(
+        str(connection), transport="ipc" if ipc else "tcp", ip=str(sockets) if ipc else "127.0.0.1"
+    )
+    pid = await fork_server.fork(
+        {
+            "connection_file": str(connection),
+            "cwd": str(workdir),
+            "ipython_dir": env.get("IPYTHONDIR", str(workdir.parent / "ipython")),
+            "packages": str(packages),
+        }
+    )
+    client = AsyncKernelClient()
+    client.load_connection_file(str(connection))
+    return _ForkedKernel(pid), client
 
 
 async def run_notebook(
@@ -130,6 +276,8 @@ async def run_notebook(
     cell_timeout: float,
     notebook_timeout: float,
     start_timeout: float = 60.0,
+    fork_server: ForkServer | None = None,
+    packages: Path | None = None,
 ) -> ExecutionReport:
     """Execute ``sources`` one by one in a fresh kernel started in ``workdir``.
 
@@ -148,6 +296,10 @@ async def run_notebook(
         Seconds one cell, and all cells together, may run before being interrupted.
     start_timeout : float
         Seconds to wait for the kernel to start.
+    fork_server : ForkServer, optional
+        Fork the kernel from this server (fast) instead of starting a new Python process.
+    packages : Path, optional
+        The submission's private package copy (with ``fork_server``: its modules load from here).
 
     Returns
     -------
@@ -168,14 +320,6 @@ async def run_notebook(
     {'q1': 2}
     """
     started = time.perf_counter()
-    # Connection files sit next to (not inside) the kernel's working folder, out of the way of
-    # student code. IPC sockets are local-only and fast, but their paths have a length limit.
-    sockets = workdir.parent / "k"
-    if len(str(sockets)) < _MAX_SOCKET_PATH:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets))
-    else:
-        km = AsyncKernelManager(kernel_name="python3")
-    km.connection_file = str(workdir.parent / "kernel.json")
     expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
     answers: dict[str, Any] = {}
     problems: list[CellProblem] = []
@@ -183,19 +327,14 @@ async def run_notebook(
     capture_failures = 0
     n_run = 0
     kc = None
+    kernel: Any = None
     try:
         try:
-            await km.start_kernel(
-                cwd=str(workdir),
-                env=dict(env),
-                extra_arguments=["--HistoryManager.enabled=False"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            kc = km.client()
+            kernel, kc = await _start_kernel(workdir, env, fork_server, packages)
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
             await kc.wait_for_ready(timeout=start_timeout)
+        except KernelStartError:
+            raise
         except Exception as exc:
             raise KernelStartError(f"the Jupyter kernel did not start: {exc}") from exc
 
@@ -221,13 +360,13 @@ async def run_notebook(
                     interrupts += 1
                     interrupted_at = now
                     try:
-                        await km.interrupt_kernel()
+                        await kernel.interrupt()
                     except Exception:
                         return None
                 try:
                     msg = await kc.get_shell_msg(timeout=POLL_INTERVAL)
                 except queue.Empty:
-                    if not await km.is_alive():
+                    if not await kernel.is_alive():
                         return None
                     continue
                 except Exception:  # a cell broke the kernel's messaging (e.g. patched json)
@@ -260,7 +399,7 @@ async def run_notebook(
                 )
                 break
             if content is None:
-                alive = await km.is_alive()
+                alive = await kernel.is_alive()
                 where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
                 if not alive:
                     stopped = (
@@ -299,7 +438,8 @@ async def run_notebook(
     finally:
         if kc is not None:
             kc.stop_channels()
-        await _kill(km)
+        if kernel is not None:
+            await kernel.kill()
         for leftover in [*workdir.parent.glob("k-*"), workdir.parent / "kernel.json"]:
             try:
                 leftover.unlink()
