@@ -71,6 +71,7 @@ _PRESENTATION_CSS = """
 .ml-explorer.ml-presentation button,
 .ml-explorer.ml-presentation .widget-checkbox label { font-size: 17px !important; }
 .ml-explorer.ml-presentation .widget-html-content table { font-size: 17px !important; }
+.ml-explorer.ml-presentation .ml-label { font-size: 17px !important; }
 </style>
 """
 
@@ -316,7 +317,7 @@ class Explorer(widgets.VBox):
         for heading, items in groups:
             if heading:
                 boxes.append(widgets.HTML(f"<b>{heading}</b>"))
-            boxes.extend(items)
+            boxes.extend(_labelled(item) for item in items)
         left = widgets.VBox(boxes, layout=widgets.Layout(min_width="440px", padding="0 8px 0 0"))
         right = widgets.VBox([self.image, self.readout, self.note])
         parts: list[widgets.Widget] = []
@@ -415,6 +416,23 @@ class Explorer(widgets.VBox):
             for row in rows
         )
         return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+
+
+def _labelled(control: widgets.Widget) -> widgets.Widget:
+    """A slider or drop-down with its plain-words label on its own line above it.
+
+    ipywidgets cuts a description longer than its box with an ellipsis, and the course's labels
+    ("Spread of base salaries between departments (SD)") are longer than a slider's label box.
+    The description stays on the widget (tests, screen readers), drawn with zero width.
+    """
+    if not isinstance(control, (widgets.IntSlider, widgets.FloatSlider, widgets.Dropdown)):
+        return control
+    label = control.description
+    control.style.description_width = "0px"
+    return widgets.VBox(
+        [widgets.HTML(f"<div class='ml-label'>{label}</div>"), control],
+        layout=widgets.Layout(margin="0 0 4px 0"),
+    )
 
 
 def from_frontend(change: Any) -> bool:
