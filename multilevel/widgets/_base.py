@@ -59,8 +59,9 @@ __all__ = [
     "button",
 ]
 
-_CONTROL_WIDTH = "430px"
-_DESCRIPTION_WIDTH = "200px"
+_CONTROL_WIDTH = "290px"
+_COLUMN_WIDTH = "300px"
+_DESCRIPTION_WIDTH = "0px"
 
 # Larger type in the controls for a lecture hall; scoped to explorers in presentation mode.
 _PRESENTATION_CSS = """
@@ -312,20 +313,30 @@ class Explorer(widgets.VBox):
         return mpl.rc_context(self._rc)
 
     def _assemble(self, groups: Sequence[tuple[str, Sequence[widgets.Widget]]]) -> None:
-        """Lay out labelled groups of controls on the left and the figure on the right."""
-        boxes: list[widgets.Widget] = []
+        """Lay out the figure with its notes on top and the groups of controls as columns below.
+
+        A JupyterLab notebook column is about 900-1,000 px wide: the figure (880 px) fills it,
+        the note sits right under the figure so it is seen while dragging, the control groups
+        stand side by side under it (wrapping on narrow screens) and the readout closes.
+        """
+        columns: list[widgets.Widget] = []
         for heading, items in groups:
+            children: list[widgets.Widget] = []
             if heading:
-                boxes.append(widgets.HTML(f"<b>{heading}</b>"))
-            boxes.extend(_labelled(item) for item in items)
-        left = widgets.VBox(boxes, layout=widgets.Layout(min_width="440px", padding="0 8px 0 0"))
-        right = widgets.VBox([self.image, self.readout, self.note])
+                children.append(widgets.HTML(f"<b>{heading}</b>"))
+            children.extend(_labelled(item) for item in items)
+            columns.append(
+                widgets.VBox(
+                    children, layout=widgets.Layout(width=_COLUMN_WIDTH, margin="0 12px 0 0")
+                )
+            )
+        controls = widgets.HBox(columns, layout=widgets.Layout(flex_flow="row wrap"))
         parts: list[widgets.Widget] = []
+        if self.presentation:
+            parts.append(widgets.HTML(_PRESENTATION_CSS))
         if self.title:
             parts.append(widgets.HTML(f"<h3 style='margin:4px 0'>{self.title}</h3>"))
-        parts.append(widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap")))
-        if self.presentation:
-            parts.insert(0, widgets.HTML(_PRESENTATION_CSS))
+        parts.extend([self.image, self.note, controls, self.readout])
         self.children = tuple(parts)
 
     def _watch(self, names: Iterable[str], handler: Callable[[Any], None] | None = None) -> None:

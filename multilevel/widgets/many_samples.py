@@ -141,8 +141,8 @@ class ManySamplesExplorer(Explorer):
             ],
             value=model,
             description="Model (and truth)",
-            style={"description_width": "200px"},
-            layout=widgets.Layout(width="430px"),
+            style={"description_width": "0px"},
+            layout=widgets.Layout(width="290px"),
         )
         c["base_sd"] = dollar_slider(
             "Spread of base salaries between departments (SD)", 8_000, 0, 20_000, 500
@@ -164,8 +164,8 @@ class ManySamplesExplorer(Explorer):
             step=10,
             description="Number of samples",
             readout_format=",d",
-            style={"description_width": "200px"},
-            layout=widgets.Layout(width="430px"),
+            style={"description_width": "0px"},
+            layout=widgets.Layout(width="290px"),
         )
         c["run"] = button("Run", "Simulate and fit this many samples", icon="play")
         c["stop"] = button("Stop", "Stop the run; the samples fitted so far are kept", icon="stop")

@@ -322,7 +322,7 @@ def _ratio_hint() -> widgets.HTML:
     return widgets.HTML(
         "<small>0: departments do not differ. 1: the spread between departments equals the "
         "noise within them. The noise within departments stays at $5,000.</small>",
-        layout=widgets.Layout(width="430px"),
+        layout=widgets.Layout(width="290px"),
     )
 
 
