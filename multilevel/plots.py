@@ -23,6 +23,7 @@ Example
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
@@ -50,6 +52,7 @@ __all__ = [
     "shrinkage_plot",
     "truth_plot",
     "caterpillar_plot",
+    "pooling_error_plot",
 ]
 
 #: Plain-English names of the models, used in titles.
@@ -188,6 +191,28 @@ def _param_axis_format(axis: Any, result: Any, parameter: str) -> None:
 _MANY_GROUPS = 12
 _FEW_LEVELS = 5
 _ONE_COLOR = style.OKABE_ITO["blue"]
+
+
+def _wrap_to_axes(ax: Axes, text: str, *, along: str = "title") -> str:
+    """Wrap a ``"title"``, ``"xlabel"`` or ``"ylabel"`` to about the size of ``ax``.
+
+    Equal-aspect axes are taken as a square. The size is read before the layout engine has
+    made room for labels and legends, so a little less of it is used.
+    """
+    fig = ax.get_figure()
+    pos = ax.get_position()
+    width = pos.width * fig.get_figwidth()
+    height = pos.height * fig.get_figheight()
+    if ax.get_aspect() == 1.0:
+        width = height = min(width, height)
+    key = "axes.titlesize" if along == "title" else "axes.labelsize"
+    size = FontProperties(size=plt.rcParams[key]).get_size_in_points()
+    room = height if along == "ylabel" else width
+    # A character is about 0.6 em wide; 72 points per inch.
+    chars = max(18, int(0.95 * room * 72 / (0.6 * size)))
+    # A unit in brackets stays with the word before it: "= 0 ($)", not a lone "($)".
+    text = text.replace(" (", "\N{NO-BREAK SPACE}(")
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
 
 
 def _colors_or_one(styles: Mapping[Any, style.GroupStyle], groups: Sequence[Any]) -> list[str]:
@@ -1125,26 +1150,36 @@ def shrinkage_plot(
             zorder=3,
         )
         ann.set_gid(f"shrinkage-arrow:{g}")
-    ax.scatter(
-        xpos,
-        own,
-        facecolors="white",
-        edgecolors=colors,
-        s=_ms(1.2) ** 2,
-        linewidths=_lw(0.7),
-        zorder=4,
-        label="No pooling (own estimate)",
-        gid="no-pooling-estimates",
+    # Past eight groups colours repeat and the group's marker tells them apart, as in the
+    # legend; past twelve there is no group legend and everything is one colour and a circle.
+    markers = np.array(
+        [styles[g].marker if len(groups) <= _MANY_GROUPS else "o" for g in groups], dtype=object
     )
-    ax.scatter(
-        xpos,
-        pooled,
-        c=colors,
-        s=_ms(1.2) ** 2,
-        zorder=5,
-        label="Partial pooling (multilevel)",
-        gid="partial-pooling-estimates",
-    )
+    color_array = np.array(colors, dtype=object)
+    for marker in dict.fromkeys(markers):
+        keep = markers == marker
+        ax.scatter(
+            xpos[keep],
+            own[keep],
+            marker=marker,
+            facecolors="white",
+            edgecolors=list(color_array[keep]),
+            s=_ms(1.2) ** 2,
+            linewidths=_lw(0.7),
+            zorder=4,
+            label="No pooling (own estimate)",
+            gid="no-pooling-estimates",
+        )
+        ax.scatter(
+            xpos[keep],
+            pooled[keep],
+            marker=marker,
+            c=list(color_array[keep]),
+            s=_ms(1.2) ** 2,
+            zorder=5,
+            label="Partial pooling (multilevel)",
+            gid="partial-pooling-estimates",
+        )
     ax.axhline(
         population,
         color=style.POPULATION_COLOR,
@@ -1202,7 +1237,9 @@ def shrinkage_plot(
         if len(groups) <= _MANY_GROUPS:
             group_keys = _group_handles(styles, groups)
             for h in group_keys:
+                # Filled markers of the drawn size, like the partial-pooling points.
                 h.set_linestyle("none")
+                h.set_markersize(_ms(1.2))
             handles = key + group_keys
         _place_legend(ax, handles)
     return ax
@@ -1365,18 +1402,22 @@ def truth_plot(
     ax.set_ylim(lims)
     ax.set_aspect("equal", adjustable="box")
     what = _parameter_label(result, parameter)
-    ax.set_xlabel(f"True {what[0].lower()}{what[1:]}")
-    ax.set_ylabel(f"Estimated {what[0].lower()}{what[1:]}")
+    ax.set_xlabel(_wrap_to_axes(ax, f"True {what[0].lower()}{what[1:]}", along="xlabel"))
+    # The y label runs along one side of a square, shorter than the x label's: wrap it.
+    ax.set_ylabel(_wrap_to_axes(ax, f"Estimated {what[0].lower()}{what[1:]}", along="ylabel"))
     _param_axis_format(ax.xaxis, result, parameter)
     _param_axis_format(ax.yaxis, result, parameter)
     rmse = float(np.sqrt(np.nanmean((est - true) ** 2)))
     unit = style.unit_of(result.y)
     rmse_text = f"${rmse:,.0f}" if unit == "$" else f"{rmse:.3g}"
-    ax.set_title(
-        title
-        if title is not None
-        else f"{_title(result.model)}: estimated vs true {parameter}s\n(RMSE {rmse_text})"
-    )
+    if title is None:
+        # A square plot is narrow: the default title is wrapped to its width so that it is not
+        # clipped and does not run over the y label.
+        # (A no-break space keeps "RMSE $1,350" on one line.)
+        title = _wrap_to_axes(
+            ax, f"{_title(result.model)}\nEstimates vs truth, RMSE\N{NO-BREAK SPACE}{rmse_text}"
+        )
+    ax.set_title(title)
     # Built by hand: the axes may hold other labelled artists (e.g. drawn by plt.gca()).
     handles: list[Any] = [
         Line2D(
@@ -1494,4 +1535,128 @@ def caterpillar_plot(
         if title is not None
         else f"{noun.capitalize()} {parameter}s with 95% intervals ({_title(result.model).lower()})"
     )
+    return ax
+
+
+# ------------------------------------------------------------------------- pooling errors
+
+
+#: How each kind of pooling is drawn in :func:`pooling_error_plot`: open circles for no
+#: pooling and filled ones for partial pooling, as in :func:`shrinkage_plot`.
+_ERROR_STYLE: Mapping[str, Mapping[str, Any]] = {
+    "no pooling": {
+        "color": style.OKABE_ITO["vermillion"],
+        "linestyle": (0, (4, 2)),
+        "markerfacecolor": "white",
+        "label": "No pooling (own estimate)",
+    },
+    "partial pooling": {
+        "color": style.OKABE_ITO["blue"],
+        "linestyle": "-",
+        "label": "Partial pooling (multilevel)",
+    },
+    "complete pooling": {
+        "color": style.POPULATION_COLOR,
+        "linestyle": ":",
+        "label": "Complete pooling (one value)",
+    },
+}
+
+
+def pooling_error_plot(
+    errors: pd.DataFrame,
+    *,
+    log_n: bool = False,
+    legend: bool = True,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Typical error of each kind of pooling against group size, over many simulated data sets.
+
+    One line per method (no, partial and, if present, complete pooling): the root mean squared
+    error of the group estimates (estimate - truth) at each group size. Where the partial-pooling
+    line lies below the no-pooling line, shrinkage has paid for itself.
+
+    Parameters
+    ----------
+    errors : DataFrame
+        From :func:`multilevel.pooling.compare_pooling_errors` (columns ``n``, ``method``,
+        ``error`` and, for the axis label, ``parameter`` and ``unit``).
+    log_n : bool
+        Log scale for the group size (useful when sizes span decades).
+    legend : bool
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+        Each line has gid ``"pooling-error:<method>"``.
+
+    Example
+    -------
+    >>> from multilevel.pooling import compare_pooling_errors
+    >>> errors = compare_pooling_errors(
+    ...     n_samples=5, seed=1, n_departments=4, faculty_per_department=[2, 5, 10, 40], raise_sd=0
+    ... )
+    >>> ax = pooling_error_plot(errors)
+    """
+    from .pooling import METHODS, typical_errors
+
+    if not isinstance(errors, pd.DataFrame):
+        raise ValueError(
+            f"errors must be a DataFrame from compare_pooling_errors, got {type(errors).__name__}"
+        )
+    unknown = sorted(set(errors.get("method", pd.Series(dtype=object))) - set(METHODS))
+    if unknown:
+        raise ValueError(f"errors has unknown methods {unknown}; allowed are {list(METHODS)}")
+    summary = typical_errors(errors, by="n")
+    if summary.empty:
+        raise ValueError("errors is empty; nothing to plot")
+    ax = _get_ax(ax)
+    for method in [m for m in METHODS if m in set(summary["method"])]:
+        rows = summary[summary["method"] == method].sort_values("n")
+        how = _ERROR_STYLE[method]
+        ax.plot(
+            rows["n"].to_numpy(dtype=float),
+            rows["rmse"].to_numpy(dtype=float),
+            color=how["color"],
+            linestyle=how["linestyle"],
+            linewidth=_lw(),
+            marker="o",
+            markersize=_ms(1.2),
+            markerfacecolor=how.get("markerfacecolor", how["color"]),
+            markeredgecolor=how["color"],
+            markeredgewidth=_lw(0.7),
+            label=how["label"],
+            gid=f"pooling-error:{method}",
+            zorder=3,
+        )
+    known = {"sample", "n", "method", "parameter", "estimate", "truth", "error", "unit"}
+    group_columns = [c for c in errors.columns if c not in known]
+    noun = _group_noun(group_columns[0]) if len(group_columns) == 1 else "group"
+    parameter = str(errors["parameter"].iloc[0]) if "parameter" in errors else "estimate"
+    unit = str(errors["unit"].iloc[0]) if "unit" in errors else ""
+    ax.set_xlabel(f"Observations per {noun} (n)")
+    ax.set_ylabel(
+        f"Typical error of the {parameter}\n(root mean squared error{', ' + unit if unit else ''})"
+    )
+    if unit == "$":
+        ax.yaxis.set_major_formatter(style.dollar_formatter(short=False))
+    ax.set_ylim(bottom=0)
+    if log_n:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    samples = errors["sample"].nunique() if "sample" in errors else None
+    if title is None:
+        title = f"How far {noun} {parameter}s miss the truth"
+        if samples:
+            title += f"\n(over {samples:,} simulated data sets)"
+    ax.set_title(title)
+    if legend:
+        ax.legend(loc="upper right")
     return ax

@@ -490,3 +490,111 @@ def test_figures_compose_on_shared_axes_without_legend_warnings(sim, fits, recwa
     plots.truth_plot(fits["varying_intercepts"], sim, ax=ax)
     ax.legend()
     assert [str(w.message) for w in recwarn] == []
+
+
+# ----------------------------------------------------------- legends and titles that fit
+
+
+def test_shrinkage_legend_markers_match_the_points_past_eight_groups(png_dir):
+    from matplotlib.markers import MarkerStyle
+
+    many = faculty_salaries(n_departments=11, faculty_per_department=(3, 30), raise_sd=0, seed=1)
+    fig, ax = plt.subplots()
+    plots.shrinkage_plot(many, ax=ax)
+    drawn = {}  # (x, y) of each partial-pooling point -> (marker vertices, face colour)
+    for c in ax.collections:
+        if c.get_gid() == "partial-pooling-estimates":
+            path = np.round(c.get_paths()[0].vertices, 6)
+            for (x, y), face in zip(c.get_offsets(), c.get_facecolors(), strict=True):
+                drawn[(round(float(x), 6), round(float(y), 6))] = (path, mpl.colors.to_hex(face))
+    arrows = _arrows(ax)
+    handles = {h.get_label(): h for h in ax.get_legend().legend_handles}
+    seen = set()
+    for g, arrow in arrows.items():
+        path, color = drawn[(round(float(arrow.xy[0]), 6), round(float(arrow.xy[1]), 6))]
+        handle = handles[g]
+        marker = MarkerStyle(handle.get_marker())
+        expected = np.round(marker.get_path().transformed(marker.get_transform()).vertices, 6)
+        assert path.shape == expected.shape and np.allclose(path, expected), g
+        assert color == mpl.colors.to_hex(handle.get_color()), g
+        seen.add((handle.get_marker(), color))
+    assert len(seen) == 11, "each department is told apart by colour or marker"
+    _save(fig, png_dir, "shrinkage_11_groups")
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+@pytest.mark.parametrize("model", ["varying_both", "varying_both_uncorrelated"])
+def test_truth_plot_default_title_fits_above_its_axes(sim, fits, png_dir, presentation, model):
+    with mpl.rc_context():
+        style.use_course_style(presentation=presentation)
+        layouts = [plt.subplots()]
+        fig2, (left, right) = plt.subplots(1, 2, figsize=(14, 6), sharex=True, sharey=True)
+        layouts += [(fig2, left), (fig2, right)]
+        for _fig, ax in layouts:
+            plots.truth_plot(fits[model], sim, ax=ax)
+        # As lesson 5 shows them side by side: one legend, one y label.
+        left.get_legend().remove()
+        right.set_ylabel("")
+        for fig, ax in layouts:
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            title = ax.title.get_window_extent(renderer)
+            label = ax.yaxis.label.get_window_extent(renderer)
+            frame = ax.get_window_extent(renderer)
+            assert "RMSE" in ax.get_title()
+            assert not title.overlaps(label), "title runs over the y label"
+            assert label.height <= 1.05 * frame.height, "y label longer than its axes"
+            assert title.x0 >= frame.x0 - 0.1 * frame.width
+            assert title.x1 <= frame.x1 + 0.1 * frame.width
+            assert title.x0 >= 0 and title.y1 <= fig.bbox.height, "title clipped"
+    _save(layouts[0][0], png_dir, f"truth_title_{model}_{presentation}")
+
+
+# ---------------------------------------------------------------------------- pooling errors
+
+
+@pytest.fixture(scope="module")
+def pooling_errors():
+    from multilevel.pooling import METHODS, compare_pooling_errors
+
+    return compare_pooling_errors(
+        n_samples=8,
+        seed=2,
+        methods=METHODS,
+        n_departments=4,
+        faculty_per_department=[2, 5, 10, 40],
+        raise_sd=0,
+    )
+
+
+def test_pooling_error_plot_draws_the_rmse_by_size(pooling_errors, png_dir):
+    fig, ax = plt.subplots()
+    assert plots.pooling_error_plot(pooling_errors, ax=ax) is ax
+    _assert_labelled(ax, x="Observations per department (n)")
+    assert ax.get_ylabel().endswith("$)") and "intercept" in ax.get_ylabel()
+    assert "8 simulated" in ax.get_title()
+    for method, rows in pooling_errors.groupby("method"):
+        (line,) = _lines(ax, f"pooling-error:{method}")
+        by_n = rows.groupby("n")["error"].apply(lambda e: np.sqrt(np.mean(e**2)))
+        np.testing.assert_allclose(line.get_xdata(), by_n.index.to_numpy(dtype=float))
+        np.testing.assert_allclose(line.get_ydata(), by_n.to_numpy(), rtol=1e-12)
+    labels = _legend_labels(ax.get_legend())
+    assert [t.split(" (")[0] for t in labels] == [
+        "No pooling",
+        "Partial pooling",
+        "Complete pooling",
+    ]
+    assert ax.get_ylim()[0] == 0
+    _save(fig, png_dir, "pooling_errors")
+
+
+def test_pooling_error_plot_log_scale_and_bad_input(pooling_errors):
+    ax = plots.pooling_error_plot(
+        pooling_errors[pooling_errors["method"] != "complete pooling"], log_n=True
+    )
+    assert ax.get_xscale() == "log"
+    assert len([line for line in ax.get_lines() if str(line.get_gid()).startswith("pooling")]) == 2
+    with pytest.raises(ValueError, match="errors must be a DataFrame"):
+        plots.pooling_error_plot(pooling_errors.to_dict())
+    with pytest.raises(ValueError, match=r"unknown methods \['best pooling'\]"):
+        plots.pooling_error_plot(pooling_errors.assign(method="best pooling"))
