@@ -377,6 +377,7 @@ class ManySamplesExplorer(Explorer):
                     np.nan, color="#D55E00", lw=2, ls="--", label="Average estimate"
                 )
                 ax.set_ylabel("Samples")
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
                 ax.grid(axis="x", visible=False)
             self.ax_spread.legend(loc="upper right", fontsize="small")
             self.ax_raise.set_title("Average raise per year")
