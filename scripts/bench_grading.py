@@ -44,6 +44,12 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=30, help="number of submissions (default 30)")
     parser.add_argument("--exercise", default="lesson2", help="exercise (default lesson2)")
     parser.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: CPUs)")
+    parser.add_argument(
+        "--no-fork-server",
+        dest="fork_server",
+        action="store_false",
+        help="start every kernel as a new Python process (to compare)",
+    )
     args = parser.parse_args()
 
     solution = REPO / "solutions" / f"{args.exercise}_exercises.ipynb"
@@ -65,7 +71,14 @@ def main() -> int:
         load = os.getloadavg()[0]
         cpu_before = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        run = grade_submissions(subs, out, exercise=args.exercise, jobs=args.jobs, resume=False)
+        run = grade_submissions(
+            subs,
+            out,
+            exercise=args.exercise,
+            jobs=args.jobs,
+            resume=False,
+            fork_server=args.fork_server,
+        )
         seconds = time.perf_counter() - started
         cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
 
@@ -73,9 +86,10 @@ def main() -> int:
     zero = sum(r.score == 0 for r in run.results)
     problems = sum(r.status != "ok" for r in run.results)
     jobs = args.jobs or os.cpu_count()
+    how = "forked kernels" if args.fork_server else "a new process per kernel"
     print(
-        f"graded {args.n} {args.exercise} submissions with {jobs} jobs in {seconds:.1f} s "
-        f"(load average {load:.1f} at start)"
+        f"graded {args.n} {args.exercise} submissions with {jobs} jobs ({how}) in "
+        f"{seconds:.1f} s (load average {load:.1f} at start)"
     )
     print(f"  {seconds / args.n:.2f} s per submission (wall clock)")
     print(f"  {cpu / args.n:.2f} CPU s per submission (kernels + grader)")
