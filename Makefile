@@ -6,6 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8888
 # NO_BROWSER=1 starts JupyterLab without opening a browser (servers, containers, CI).
+# PRESENTATION=1 draws every lesson and explorer in projector sizes (multilevel.style).
 NO_BROWSER ?=
 FIRST_LESSON := course/00_start_here.ipynb
 # JupyterLab refuses to run as root unless told it may.
@@ -30,7 +31,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 env: $(VENV)/.installed
 
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) \
+	$(if $(PRESENTATION),MULTILEVEL_PRESENTATION=1) $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) \
 		$(if $(NO_BROWSER),--no-browser --ServerApp.ip=0.0.0.0) $(FIRST_LESSON)
 
 test: $(VENV)/.installed-dev
@@ -69,8 +70,5 @@ clean-notebooks: $(VENV)/.installed-dev
 SLIDES_DIR := build/slides
 .PHONY: slides
 slides: $(VENV)/.installed
-	mkdir -p $(SLIDES_DIR)/ipython/profile_default/startup
-	echo 'from multilevel import style; style.presentation_mode()' \
-		> $(SLIDES_DIR)/ipython/profile_default/startup/50-presentation.py
-	IPYTHONDIR="$(CURDIR)/$(SLIDES_DIR)/ipython" $(VENV)/bin/jupyter nbconvert --to slides \
+	MULTILEVEL_PRESENTATION=1 $(VENV)/bin/jupyter nbconvert --to slides \
 		--execute --ExecutePreprocessor.timeout=300 --output-dir $(SLIDES_DIR) course/*.ipynb

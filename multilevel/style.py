@@ -24,6 +24,7 @@ Example
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -258,7 +259,15 @@ def group_colors(groups: Iterable[Any]) -> dict[Any, str]:
     return {g: s.color for g, s in group_styles(groups).items()}
 
 
-_presentation_on = False
+#: Set MULTILEVEL_PRESENTATION=1 (``make lab PRESENTATION=1``) to start every lesson in
+#: presentation mode: the one switch an instructor needs before a lecture.
+PRESENTATION_ENV = "MULTILEVEL_PRESENTATION"
+_presentation_on = os.environ.get(PRESENTATION_ENV, "").strip().lower() in {
+    "1",
+    "true",
+    "yes",
+    "on",
+}
 
 
 def use_course_style(*, presentation: bool | None = None) -> None:

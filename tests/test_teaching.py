@@ -349,31 +349,39 @@ def test_fresh_environment_from_pyproject_runs_every_lesson(tmp_path: Path) -> N
 # --------------------------------------------------------------------------------------------
 # Presentation mode: one switch, before the lesson's own use_course_style(), reaches everything
 # --------------------------------------------------------------------------------------------
-STARTUP_LINE = "from multilevel import style; style.presentation_mode()"
+SWITCH = "MULTILEVEL_PRESENTATION=1"
 
 
-def test_guide_and_make_slides_use_the_same_switch() -> None:
-    assert STARTUP_LINE in _guide(), "the guide's start-up file line changed"
-    assert STARTUP_LINE in (REPO / "Makefile").read_text(encoding="utf-8")
+def test_guide_make_lab_and_make_slides_use_the_same_switch() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "make lab PRESENTATION=1" in _guide(), "the guide no longer shows the switch"
+    assert makefile.count("MULTILEVEL_PRESENTATION=1") >= 2, (
+        "make lab and make slides must both set it"
+    )
 
 
 def test_one_switch_before_the_lesson_reaches_plots_and_explorers() -> None:
-    """What the IPython start-up file does: switch on, then the lesson's first cell runs."""
-    import matplotlib as mpl
-
-    import multilevel as ml
-    from multilevel import style
-
-    normal_font = style.COURSE_RC["font.size"]
-    try:
-        exec(STARTUP_LINE, {})
-        ml.style.use_course_style()  # every lesson's first cell
-        assert mpl.rcParams["font.size"] > normal_font
-        assert mpl.rcParams["lines.linewidth"] > style.COURSE_RC["lines.linewidth"]
-        explorer = ml.widgets.varying_intercepts_explorer(seed=1)
-        assert explorer.presentation
-        assert "ml-presentation" in explorer._dom_classes
-    finally:
-        style.use_course_style(presentation=False)
-    assert mpl.rcParams["font.size"] == normal_font
-    assert not ml.widgets.varying_intercepts_explorer(seed=1).presentation
+    """A kernel started with the switch draws the lesson's figures and explorers large."""
+    code = (
+        "import matplotlib as mpl, multilevel as ml\n"
+        "from multilevel import style\n"
+        "ml.style.use_course_style()\n"  # every lesson's first cell
+        "explorer = ml.widgets.varying_intercepts_explorer(seed=1)\n"
+        "print(mpl.rcParams['font.size'] > style.COURSE_RC['font.size'],"
+        " mpl.rcParams['lines.linewidth'] > style.COURSE_RC['lines.linewidth'],"
+        " explorer.presentation, 'ml-presentation' in explorer._dom_classes)\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    switched = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "MULTILEVEL_PRESENTATION": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert switched.stdout.split() == ["True"] * 4, switched.stdout + switched.stderr
+    env.pop("MULTILEVEL_PRESENTATION", None)
+    normal = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert normal.stdout.split() == ["False"] * 4, normal.stdout + normal.stderr
