@@ -354,6 +354,7 @@ def test_wrong_exercise_and_missing_metadata(batch):
     rows = batch["rows"]
     kate = rows["kate.ipynb"]
     assert kate["status"] == "wrong_exercise" and float(kate["total"]) == 0
+    assert kate["student_id"] == "kate"
     assert "'lesson9'" in kate["reason"] and "--exercise lesson9" in kate["reason"]
     no_metadata = rows["no_metadata.ipynb"]
     assert points(no_metadata)["total"] == MAX and no_metadata["status"] == "ok"
@@ -555,6 +556,12 @@ def test_cli_errors_are_plain_english_with_exit_code_2(tmp_path, capsys):
     assert "jobs must be a positive" in capsys.readouterr().err
     assert main([str(subs), "-o", str(tmp_path / "o"), "--timeout", "-1"]) == EXIT_BAD_USAGE
     assert "notebook_timeout must be a positive" in capsys.readouterr().err
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.ipynb").write_text(notebook(["STUDENT_ID = 'a'"], exercise="lesson1"))
+    (mixed / "b.ipynb").write_text(notebook(["STUDENT_ID = 'b'"], exercise="lesson2"))
+    assert main([str(mixed), "-o", str(tmp_path / "o")]) == EXIT_BAD_USAGE
+    assert "split evenly between exercises lesson1, lesson2" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main([str(subs)])
     assert exit_info.value.code == EXIT_BAD_USAGE

@@ -620,10 +620,16 @@ class _Runner:
         self.names = (*spec.question_ids, "STUDENT_ID")
 
     def _without_kernel(self, sub: _Submission, code: str, text: str) -> SubmissionResult:
+        try:  # the id as written, so the instructor can tell whose file it is
+            student_id = checks.normalize_student_id(sub.student_id_literal)
+        except ValueError:
+            student_id = ""
+        if student_id == checks.PLACEHOLDER_STUDENT_ID:
+            student_id = ""
         return SubmissionResult(
             file=sub.file,
             sha256=sub.sha256,
-            student_id="",
+            student_id=student_id,
             exercise=self.exercise,
             questions=_zero(self.spec, f"not graded: {text}"),
             problems=((code, text),),
@@ -825,9 +831,10 @@ def _choose_exercise(
             f"exercise in its metadata); pass --exercise, one of {names}"
         )
     (top, n), *rest = counts.most_common()
-    if rest and rest[0][1] == n:
+    tied = sorted([top, *(name for name, m in rest if m == n)])
+    if len(tied) > 1:
         raise GradingError(
-            f"the submissions are split between exercises {top!r} and {rest[0][0]!r}; "
+            f"the submissions are split evenly between exercises {', '.join(tied)}; "
             "pass --exercise to say which one to grade"
         )
     return top
