@@ -1,16 +1,22 @@
 """Time per fit of each mixed model: the exact engine vs plain statsmodels vs lme4 (R).
 
-Usage: ``python scripts/bench_models.py [--quick]``. Prints one row per model and size
-(groups x observations per group) with milliseconds per fit and the ratios to lme4, plus the
-largest relative difference in log-likelihood between the engine and lme4. lme4 is timed inside
-R (a loop of fits around ``system.time``), so R's start-up is not counted. Not a test: timings
-depend on the machine; rerun it after changing the engine.
+Usage: ``python scripts/bench_models.py [--quick] [--markdown]``. Prints one row per model and
+size (groups x observations per group): CPU milliseconds per fit for ``multilevel.fit`` (the
+whole call: validation, engine, tables), for the bare engine (``engine.fit_arrays``), for plain
+``statsmodels`` MixedLM (default optimiser) and for R's lme4 (``lmer``, REML), the ratios to
+lme4, and the largest relative difference in log-likelihood between ``multilevel.fit`` and
+lme4. Every time is CPU time (``time.process_time`` in Python, user + system time in R) and a
+median over repetitions, so a busy machine slows the wall clock but not the comparison. lme4 is
+timed inside R, so R's start-up is not counted. statsmodels at 200 and 1000 groups takes seconds
+per fit, so it gets a single repetition there. Not a test: timings depend on the machine; rerun
+it after changing the engine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -22,16 +28,18 @@ import numpy as np
 import statsmodels.formula.api as smf
 
 import multilevel as ml
+from multilevel import engine
 from simdata import faculty_salaries
 
 SIZES = [(8, 15), (20, 30), (50, 50), (200, 50), (1000, 20)]
 MODELS = {
-    "varying_intercepts": ("(1 | department)", {"re_formula": "1"}),
-    "varying_slopes": ("(0 + experience | department)", {"re_formula": "0 + experience"}),
-    "varying_both": ("(1 + experience | department)", {"re_formula": "1 + experience"}),
+    "varying_intercepts": ("(1 | department)", {"re_formula": "1"}, "intercept"),
+    "varying_slopes": ("(0 + experience | department)", {"re_formula": "0 + experience"}, "slope"),
+    "varying_both": ("(1 + experience | department)", {"re_formula": "1 + experience"}, "both"),
     "varying_both_uncorrelated": (
         "(1 + experience || department)",
         {"re_formula": "1", "vc_formula": {"experience": "0 + experience"}},
+        "both_uncorrelated",
     ),
 }
 R_SCRIPT = r"""
@@ -41,38 +49,62 @@ d <- read.csv(args[1]); d$department <- factor(d$department)
 reps <- as.integer(args[3])
 f <- as.formula(paste("salary ~ experience +", args[2]))
 m <- lmer(f, d, REML = TRUE)
-t <- system.time(for (i in seq_len(reps)) lmer(f, d, REML = TRUE))[["elapsed"]] / reps
-cat(sprintf('{"seconds": %.9g, "loglik": %.12g}', t, as.numeric(logLik(m))))
+cpu <- function() { t <- proc.time(); t[["user.self"]] + t[["sys.self"]] }
+block <- max(1L, reps %/% 5L)
+times <- sapply(1:5, function(b) {
+  t0 <- cpu(); for (i in seq_len(block)) lmer(f, d, REML = TRUE); (cpu() - t0) / block
+})
+cat(sprintf('{"seconds": %.9g, "loglik": %.12g}', median(times), as.numeric(logLik(m))))
 """
 
 
-def _time(fn, min_seconds: float = 0.3, max_reps: int = 200) -> float:
+def _time(fn, reps: int) -> float:
+    """Median CPU seconds per call over ``reps`` calls (after one warm-up call)."""
     fn()
-    reps, start = 0, time.perf_counter()
-    while reps < max_reps and (reps < 3 or time.perf_counter() - start < min_seconds):
+    times = []
+    for _ in range(reps):
+        start = time.process_time()
         fn()
-        reps += 1
-    return (time.perf_counter() - start) / reps
+        times.append(time.process_time() - start)
+    return float(np.median(times))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, no statsmodels")
+    parser.add_argument("--quick", action="store_true", help="two small sizes, no statsmodels")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     sizes = SIZES[:2] if args.quick else SIZES
     rscript = shutil.which("Rscript")
     tmp = Path(tempfile.mkdtemp())
     (tmp / "bench.R").write_text(R_SCRIPT)
-    header = f"{'model':27s} {'size':>8s} {'engine ms':>10s} {'statsm ms':>10s} {'lme4 ms':>9s} "
-    print(header + f"{'sm/lme4':>8s} {'eng/lme4':>9s} {'|dLL|/LL':>9s}")
-    for model, (lme4_term, sm_kwargs) in MODELS.items():
+    columns = ["model", "size", "fit ms", "engine ms", "statsm ms", "lme4 ms", "sm/lme4",
+               "fit/lme4", "rel. dLL"]  # fmt: skip
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} ({platform.machine()}), "
+          f"load average {' '.join(f'{v:.1f}' for v in _load())}")  # fmt: skip
+    if args.markdown:
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+    else:
+        print(f"{columns[0]:27s} " + " ".join(f"{c:>10s}" for c in columns[1:]))
+    for model, (lme4_term, sm_kwargs, random) in MODELS.items():
         for n_groups, size in sizes:
             sim = faculty_salaries(
                 n_departments=n_groups, faculty_per_department=size, correlation=0.3, seed=1
             )
             data = sim.data.assign(department=sim.data["department"].astype(str))
             res = ml.fit(sim, model=model)
-            t_engine = _time(lambda sim=sim, model=model: ml.fit(sim, model=model))
+            x = sim.data["experience"].to_numpy(float)
+            y = sim.data["salary"].to_numpy(float)
+            codes = sim.data["department"].cat.codes.to_numpy()
+            reps = 200 if n_groups <= 50 else 20
+            t_fit = _time(lambda sim=sim, model=model: ml.fit(sim, model=model), reps)
+            t_engine = _time(
+                lambda x=x, y=y, codes=codes, random=random: engine.fit_arrays(
+                    x, y, codes, random=random
+                ),
+                reps,
+            )
             t_sm = float("nan")
             if not args.quick:
 
@@ -83,26 +115,33 @@ def main() -> None:
                             "salary ~ experience", data, groups="department", **sm_kwargs
                         ).fit(reml=True)
 
-                t_sm = _time(sm_fit, min_seconds=0.5, max_reps=5)
+                t_sm = _time(sm_fit, 3 if n_groups <= 50 else 1)
             t_r, ll_r = float("nan"), float("nan")
             if rscript:
                 csv = tmp / "d.csv"
                 data.to_csv(csv, index=False)
-                reps = max(2, int(200 / n_groups))
                 out = subprocess.run(
-                    [rscript, str(tmp / "bench.R"), str(csv), lme4_term, str(reps)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
+                    [rscript, str(tmp / "bench.R"), str(csv), lme4_term,
+                     str(max(5, int(2000 / n_groups)))],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 t_r, ll_r = r["seconds"], r["loglik"]
             dll = abs(res.loglik - ll_r) / abs(ll_r) if np.isfinite(ll_r) else float("nan")
-            print(
-                f"{model:27s} {f'{n_groups}x{size}':>8s} {t_engine * 1e3:10.2f} {t_sm * 1e3:10.1f} "
-                f"{t_r * 1e3:9.1f} {t_sm / t_r:8.2f} {t_engine / t_r:9.3f} {dll:9.1e}",
-                flush=True,
-            )
+            row = [model, f"{n_groups}x{size}", f"{t_fit * 1e3:.2f}", f"{t_engine * 1e3:.2f}",
+                   f"{t_sm * 1e3:.1f}", f"{t_r * 1e3:.1f}", f"{t_sm / t_r:.2f}",
+                   f"{t_fit / t_r:.3f}", f"{dll:.1e}"]  # fmt: skip
+            if args.markdown:
+                print("| " + " | ".join(row) + " |", flush=True)
+            else:
+                print(f"{row[0]:27s} " + " ".join(f"{c:>10s}" for c in row[1:]), flush=True)
+
+
+def _load() -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return (float("nan"),) * 3
 
 
 if __name__ == "__main__":
