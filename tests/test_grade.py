@@ -132,6 +132,16 @@ BATCH = {
     "aaa_marker.ipynb": notebook(
         honest("aaa", "import numpy, multilevel.checks as c\nnumpy.leaked = c.leaked = True")
     ),
+    # Killing the fork server (the kernel's parent) must not stop the grading of later students.
+    "zy_kill_parent.ipynb": notebook(
+        honest(
+            "zy",
+            "import os, pathlib, signal\n"
+            "parent = pathlib.Path(f'/proc/{os.getppid()}/cmdline').read_bytes()\n"
+            "if b'_multilevel_grade_zygote' in parent:\n"
+            "    os.kill(os.getppid(), signal.SIGKILL)",
+        )
+    ),
     "zzz_fresh.ipynb": notebook(
         [
             "STUDENT_ID = 'zzz'",
@@ -336,7 +346,7 @@ def test_dead_kernel_keeps_the_answers_captured_before(batch):
 @kernels
 @kernels
 def test_kernels_do_not_share_state(batch):
-    for name in ("aaa_marker.ipynb", "zzz_fresh.ipynb"):
+    for name in ("aaa_marker.ipynb", "zy_kill_parent.ipynb", "zzz_fresh.ipynb"):
         assert points(batch["rows"][name])["total"] == MAX, batch["rows"][name]
 
 
