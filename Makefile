@@ -42,6 +42,9 @@ test: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -m "not notebook and not browser"
 
+browser: $(VENV)/.installed-dev
+	$(PY) -m pytest tests/test_browser.py -m browser
+
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

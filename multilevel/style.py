@@ -34,7 +34,7 @@ from typing import Any
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from cycler import cycler
+from matplotlib import cycler
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 __all__ = [

@@ -39,9 +39,8 @@ TOY_NOTEBOOK = REPO / "tests" / "browser" / "toy_slider.ipynb"
 ARTIFACTS = REPO / "artifacts" / "browser"
 #: Lessons that must have an explorer, by number (``course/0N_*.ipynb``).
 LESSONS_WITH_EXPLORERS = (2, 3, 4, 5)
-#: While lessons are being written a missing lesson is skipped ("lesson N not written yet");
-#: ML_BROWSER_REQUIRE_LESSONS=1 (or setting this to True) makes it a failure.
-REQUIRE_ALL_LESSONS = os.environ.get("ML_BROWSER_REQUIRE_LESSONS") == "1"
+#: Lessons 2-5 all exist, so a missing one is a failure, not a skip.
+REQUIRE_ALL_LESSONS = True
 #: Keyboard steps per explorer; the latency reported is their median.
 STEPS = 5
 #: A lesson's redraw may take this much longer than the toy figure's (s).

@@ -28,7 +28,9 @@ def test_notebook_runs_cleanly(relative_path: Path) -> None:
     elapsed = time.perf_counter() - started
     print(f"{relative_path}: {elapsed:.1f} s")
     if run.problems:
-        pytest.fail(f"{relative_path} did not run cleanly:\n" + "\n".join(run.problems), pytrace=False)
+        pytest.fail(
+            f"{relative_path} did not run cleanly:\n" + "\n".join(run.problems), pytrace=False
+        )
 
 
 def test_there_are_notebooks_to_run() -> None:

@@ -183,7 +183,7 @@ def command_problems(commands: list[str], targets: set[str], options: set[str]) 
     """Commands that name a make target, script or gradebook option that does not exist."""
     problems = []
     for command in commands:
-        for target in re.findall(r"\bmake ((?:[\w-]+ ?)+)", command):
+        for target in re.findall(r"\bmake ((?:[\w=-]+ ?)+)", command):
             for name in target.split():
                 if "=" not in name and name not in targets:
                     problems.append(f"`{command}`: no make target {name!r}")
