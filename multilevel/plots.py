@@ -36,7 +36,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from . import style
 
@@ -211,7 +211,8 @@ def _wrap_to_axes(ax: Axes, text: str, *, along: str = "title") -> str:
     # A character is about 0.6 em wide; 72 points per inch.
     chars = max(18, int(0.95 * room * 72 / (0.6 * size)))
     # A unit in brackets stays with the word before it: "= 0 ($)", not a lone "($)".
-    text = text.replace(" (", "\N{NO-BREAK SPACE}(")
+    nbsp = "\N{NO-BREAK SPACE}"
+    text = text.replace(" (", f"{nbsp}(").replace(" = ", f"{nbsp}={nbsp}")
     return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
 
 
@@ -1388,9 +1389,10 @@ def truth_plot(
     hi = float(np.nanmax(np.concatenate(values)))
     pad = 0.08 * (hi - lo if hi > lo else max(abs(hi), 1.0))
     lims = (lo - pad, hi + pad)
-    (identity,) = ax.plot(
-        lims,
-        lims,
+    # An infinite line, so that it still spans the axes when they are shared with a wider plot.
+    identity = ax.axline(
+        (lims[0], lims[0]),
+        (lims[1], lims[1]),
         color="0.45",
         linestyle=":",
         linewidth=_lw(0.8),
@@ -1644,6 +1646,7 @@ def pooling_error_plot(
     if unit == "$":
         ax.yaxis.set_major_formatter(style.dollar_formatter(short=False))
     ax.set_ylim(bottom=0)
+    sizes = np.unique(summary["n"].to_numpy(dtype=float))
     if log_n:
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -1651,6 +1654,10 @@ def pooling_error_plot(
         ax.xaxis.set_minor_formatter(NullFormatter())
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(sizes) <= _MANY_GROUPS:
+        # A few group sizes: label exactly those.
+        ax.set_xticks(sizes, [f"{v:g}" for v in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
     samples = errors["sample"].nunique() if "sample" in errors else None
     if title is None:
         title = f"How far {noun} {parameter}s miss the truth"
@@ -1658,5 +1665,8 @@ def pooling_error_plot(
             title += f"\n(over {samples:,} simulated data sets)"
     ax.set_title(title)
     if legend:
-        ax.legend(loc="upper right")
+        _place_legend(
+            ax,
+            [line for line in ax.get_lines() if str(line.get_gid()).startswith("pooling-error:")],
+        )
     return ax
