@@ -668,8 +668,10 @@ def _check_fittable(
     if model != "no_pooling" and y.size <= len(parts) * n_groups:
         raise ModelError(
             f"{model} needs more observations ({y.size}) than group-level effects "
-            f"({len(parts)} per group x {n_groups} {gs}); with one observation per "
-            f"{gname} the {gname} variation cannot be told apart from the noise"
+            f"({len(parts)} per group x {n_groups} {gs} = {len(parts) * n_groups}): with "
+            f"{'one observation' if n_j.max() == 1 else 'so few observations'} per {gname} "
+            f"the {gname} variation cannot be told apart from the noise; add observations or "
+            f"fit a model with fewer varying parts"
         )
     if "slope" in parts and x is not None:
         sx = np.bincount(codes, x, minlength=n_groups)
