@@ -476,3 +476,79 @@ def test_many_samples_edges_explain_instead_of_failing(control, value, capsys):
     explorer.controls["n_departments"].value = 8
     assert explorer.run().n_samples == 30
     assert not any("cannot be fitted" in n for n in explorer.notes)
+
+
+# ---------------------------------------------------------------------------- errors
+def _boom(*_args, **_kwargs):
+    raise RuntimeError("the fit exploded")
+
+
+def test_failed_update_shows_a_plain_note_logs_the_traceback_and_recovers(
+    monkeypatch, caplog, capsys
+):
+    from multilevel.widgets import pooling
+
+    explorer = mw.varying_intercepts_explorer(seed=1)
+    image = bytes(explorer.image.value)
+    with monkeypatch.context() as patch:
+        patch.setattr(pooling, "fit_partial", _boom)
+        explorer.controls["base_sd"].value = 12_000  # no exception reaches the caller
+    assert explorer.error is not None and "the fit exploded" in explorer.error
+    assert "the fit exploded" in explorer.note.value and "try again" in explorer.note.value
+    assert "New sample" in explorer.note.value
+    assert "Traceback" not in explorer.note.value
+    assert explorer.notes == (explorer.error,)
+    assert bytes(explorer.image.value) == image  # the last figure that worked stays
+    record = next(r for r in caplog.records if r.name == "multilevel.widgets")
+    assert record.exc_info is not None and "RuntimeError" in record.getMessage()
+    assert capsys.readouterr() == ("", "")
+    # Pressing New sample (the hint) refits and clears the note.
+    explorer.controls["new_sample"].click()
+    assert explorer.error is None and explorer.note.value == ""
+    assert bytes(explorer.image.value) != image
+    assert explorer.sim.population["base_sd"] == 12_000
+
+
+def test_error_in_a_deferred_front_end_update_is_shown_not_swallowed(monkeypatch, caplog):
+    from multilevel.widgets import pooling
+
+    explorer = mw.varying_intercepts_explorer(seed=1)
+    monkeypatch.setattr(pooling, "fit_partial", _boom)
+
+    async def drag():
+        explorer.controls["base_sd"].set_state({"value": 3_000})  # a browser message
+        assert explorer.error is None  # deferred to the event loop
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    asyncio.run(drag())
+    assert "the fit exploded" in explorer.note.value
+    assert any(r.exc_info for r in caplog.records if r.name == "multilevel.widgets")
+
+
+def test_error_in_a_button_callback_is_a_note_not_a_traceback(monkeypatch, capsys):
+    from multilevel.widgets import shrinkage
+
+    explorer = mw.shrinkage_explorer(seed=1)
+    monkeypatch.setattr(shrinkage.simdata, "faculty_salaries", _boom)
+    explorer.controls["new_sample"].click()
+    assert "the fit exploded" in explorer.note.value
+    assert capsys.readouterr() == ("", "")
+
+
+def test_error_in_a_background_run_is_a_note(monkeypatch, capsys):
+    from multilevel.widgets import many_samples
+
+    explorer = mw.many_samples_explorer(seed=1, n_samples=40, run_now=False)
+    hooked = []
+    monkeypatch.setattr("threading.excepthook", hooked.append)
+    monkeypatch.setattr(many_samples, "_fit_one", _boom)
+    explorer.controls["run"].click()
+    explorer.wait(20)
+    assert not hooked  # nothing escaped the thread
+    assert "the fit exploded" in explorer.note.value and "Run" in explorer.note.value
+    assert explorer.status.value.startswith("Stopped by an error")
+    assert not explorer.controls["run"].disabled and explorer.controls["stop"].disabled
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.undo()
+    assert explorer.run().n_samples == 40 and explorer.error is None

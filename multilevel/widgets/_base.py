@@ -27,15 +27,37 @@ pending, so a burst of changes (drag messages that queued up while a refit was r
 served by one refit with the newest values, never by a queue of stale refits. ipywidgets' front
 end also keeps at most one slider message in flight. A change made by code (a cell, a test, the
 benchmark) updates at once, so the next line sees the new figure, readout and notes.
+
+Errors
+------
+An update that fails (a fit that raises, a drawing error) never freezes the figure silently and
+never prints a traceback into the notebook: :meth:`Explorer.update` and every control's callback
+catch the error, keep the last figure that worked, and show a note in plain English (what went
+wrong, and how to try again). The full traceback goes to the logger ``multilevel.widgets`` and to
+the widget's own log (``explorer.log``; in a kernel that is the kernel's log, printed in the
+terminal that started JupyterLab), where an instructor can read it.
+
+Threads
+-------
+The many-samples explorer fits and redraws in a background thread. ``warnings.catch_warnings``,
+``matplotlib.rc_context`` swap process-wide state and restore it on exit, so a thread entering
+them while the kernel's thread does the same can leave the other thread's filters, warning
+recorder or style in force for the rest of the session (Python 3.11). Off the main thread an
+update therefore uses neither: it only changes the data of artists that were built under the
+explorer's style, with numpy's (per-thread) error state set to ignore, so it emits no warnings.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import io
+import logging
+import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -59,6 +81,11 @@ __all__ = [
     "button",
 ]
 
+#: Where an explorer's errors are logged, with their traceback. A NullHandler keeps the logging
+#: module's last-resort handler from printing them into the notebook (a kernel's stderr).
+LOG = logging.getLogger("multilevel.widgets")
+LOG.addHandler(logging.NullHandler())
+
 _CONTROL_WIDTH = "290px"
 _COLUMN_WIDTH = "300px"
 _DESCRIPTION_WIDTH = "0px"
@@ -78,21 +105,40 @@ _PRESENTATION_CSS = """
 
 
 _controller: ThreadpoolController | None = None
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit: Any = None
 
 
-def single_threaded_blas() -> Any:
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
     """A context in which BLAS (OpenBLAS) runs on one thread.
 
     The refits are many tiny problems; with a multi-threaded BLAS their L-BFGS-B steps spend
     most of their wall time waking and parking BLAS threads, which on a busy 2-core machine
     measured 133 ms per fit instead of 16 ms. Entering the context costs about 0.03 ms.
-    """
-    global _controller
-    if _controller is None:
-        import scipy.optimize  # noqa: F401 - load scipy's BLAS so the controller sees it
 
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+    The BLAS thread count is process-wide, and the kernel's thread and a background run may be
+    inside the context at once: the first one in sets the limit and the last one out restores
+    the previous count, so overlapping uses never leave the wrong count behind.
+    """
+    global _controller, _blas_users, _blas_limit
+    with _blas_lock:
+        if _controller is None:
+            import scipy.optimize  # noqa: F401 - load scipy's BLAS so the controller sees it
+
+            _controller = ThreadpoolController()
+        if _blas_users == 0:
+            _blas_limit = _controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def dollars(value: float, *, digits: int = 0) -> str:
@@ -275,9 +321,13 @@ class Explorer(widgets.VBox):
         Plain-English notes on what happened (empty when there is nothing to say).
     timings : list of float
         Seconds taken by each update (refit plus redraw), for benchmarks.
+    error : str or None
+        The plain-English message of the last update that failed, None after one that worked.
     """
 
     title: str = ""
+    #: How a learner tries again after an error (shown in the error note).
+    retry_hint: str = "Press <b>New sample</b> or change a slider to try again."
 
     def __init__(self, *, presentation: bool | None = None, figsize: tuple[float, float]) -> None:
         super().__init__()
@@ -287,6 +337,7 @@ class Explorer(widgets.VBox):
         self.controls: dict[str, widgets.Widget] = {}
         self.timings: list[float] = []
         self.notes: tuple[str, ...] = ()
+        self.error: str | None = None
         self._pending = False
         rc = dict(style.COURSE_RC)
         if self.presentation:
@@ -341,9 +392,28 @@ class Explorer(widgets.VBox):
 
     def _watch(self, names: Iterable[str], handler: Callable[[Any], None] | None = None) -> None:
         """Refit when any of the named controls changes value."""
-        callback = handler or (lambda change: self.request_update(defer=from_frontend(change)))
+        handler = handler or (lambda change: self.request_update(defer=from_frontend(change)))
+
+        def callback(change: Any) -> None:
+            self._safely(handler, change)
+
         for name in names:
             self.controls[name].observe(callback, names="value")
+
+    def _on_click(self, name: str, handler: Callable[[], None]) -> None:
+        """Run ``handler`` when the named button is pressed (errors become a note)."""
+        self.controls[name].on_click(lambda _button: self._safely(handler))
+
+    def _safely(self, action: Callable[..., Any], *args: Any) -> None:
+        """Run a control's callback; an error becomes a note instead of a traceback.
+
+        ipywidgets prints a button callback's traceback into the notebook and only logs a
+        slider observer's in the kernel's log, leaving the figure frozen without a word.
+        """
+        try:
+            action(*args)
+        except Exception as exc:  # noqa: BLE001 - any error: explain it, log it, keep going
+            self._report_error(exc)
 
     def request_update(self, *, defer: bool = False) -> None:
         """Ask for a refit and redraw.
@@ -367,22 +437,68 @@ class Explorer(widgets.VBox):
             loop.call_soon(self._flush)
 
     def _flush(self) -> None:
+        # Runs as an event-loop callback, where asyncio would swallow an error: update() and
+        # _safely() turn every error into a note.
         if self._pending:
             self._pending = False
-            self.update()
+            self._safely(self.update)
 
     def update(self) -> None:
-        """Refit with the current settings and redraw the figure in place (synchronously)."""
+        """Refit with the current settings and redraw the figure in place (synchronously).
+
+        An error does not propagate: the figure keeps its last good state, :attr:`error` and
+        the note say what went wrong, and the traceback is logged (see the module notes).
+        """
         self._pending = False
         start = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught, single_threaded_blas():
-            warnings.simplefilter("always")
-            with self._rc_context():
-                notes = list(self._refresh())
-        notes.extend(_warning_notes(caught))
-        self._show_notes(notes)
-        self.image.value = self._renderer.render()
-        self.timings.append(time.perf_counter() - start)
+        try:
+            if threading.current_thread() is threading.main_thread():
+                with warnings.catch_warnings(record=True) as caught, single_threaded_blas():
+                    warnings.simplefilter("always")
+                    with self._rc_context():
+                        notes = list(self._refresh())
+                notes.extend(_warning_notes(caught))
+            else:
+                # No process-wide switches off the main thread (see "Threads" above).
+                with np.errstate(all="ignore"):
+                    notes = list(self._refresh())
+            self._show_notes(notes)
+            self.image.value = self._renderer.render()
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - any error: explain it, log it, keep going
+            self._report_error(exc)
+        finally:
+            self.timings.append(time.perf_counter() - start)
+
+    def _report_error(self, exc: BaseException) -> None:
+        """Show a failed update as a plain-English note and log its traceback.
+
+        The figure keeps the last state that was drawn completely; the cached background is
+        dropped, so the next update redraws everything.
+        """
+        what = str(exc).strip().split("\n")[0] or "no details were given"
+        if len(what) > 300:
+            what = what[:297] + "..."
+        message = (
+            f"Something went wrong while updating this explorer: {what} "
+            f"({type(exc).__name__}). The figure still shows the last result that worked."
+        )
+        self.error = message
+        self.notes = (message,)
+        self._renderer.invalidate()
+        self.note.value = (
+            "<div style='border-left:4px solid #D55E00;padding:2px 8px;margin-top:4px;"
+            f"max-width:760px'><b>Could not update</b><br>{html.escape(message)} "
+            f"{self.retry_hint}</div>"
+        )
+        text = f"{type(self).__name__} could not update: {type(exc).__name__}: {exc}"
+        try:
+            LOG.error(text, exc_info=exc)
+            if self.log is not LOG:
+                # In a kernel: the kernel's log, printed in the terminal running JupyterLab.
+                self.log.error(text, exc_info=exc)
+        except Exception:  # noqa: BLE001, S110 - a broken log handler must not hide the note
+            pass
 
     def _refresh(self) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError

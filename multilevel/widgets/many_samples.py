@@ -106,6 +106,7 @@ class ManySamplesExplorer(Explorer):
     """
 
     title = "Truth versus estimate over many samples"
+    retry_hint = "Press <b>Run</b> or change a setting to try again."
 
     def __init__(
         self,
@@ -170,8 +171,8 @@ class ManySamplesExplorer(Explorer):
         c["run"] = button("Run", "Simulate and fit this many samples", icon="play")
         c["stop"] = button("Stop", "Stop the run; the samples fitted so far are kept", icon="stop")
         c["stop"].disabled = True
-        c["run"].on_click(lambda _b: self.start())
-        c["stop"].on_click(lambda _b: self.stop())
+        self._on_click("run", self.start)
+        self._on_click("stop", self.stop)
         self.progress = widgets.IntProgress(value=0, min=0, max=n_samples, description="Progress")
         self.status = widgets.HTML("Press <b>Run</b> to simulate and fit many samples.")
         settings = ["model", "base_sd", "raise_sd", "noise_sd", "n_departments"]
@@ -189,7 +190,7 @@ class ManySamplesExplorer(Explorer):
         )
         self.update()
         if run_now:
-            self.run()
+            self._safely(self.run)
 
     # ------------------------------------------------------------------ settings
     def settings(self) -> dict[str, Any]:
@@ -234,7 +235,9 @@ class ManySamplesExplorer(Explorer):
             return
         self._stop.clear()
         self._settings_dirty = False
-        self._thread = threading.Thread(target=self.run, name="many-samples", daemon=True)
+        self._thread = threading.Thread(
+            target=self._safely, args=(self.run,), name="many-samples", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -280,8 +283,10 @@ class ManySamplesExplorer(Explorer):
         draw_cost = 0.0
         self._failures = 0
         self._failure: str | None = None
+        failed = False
         # Numerical warnings from a fit in the background thread would print into the notebook;
-        # numpy's error state is per thread, and the engine's own checks mark bad fits.
+        # numpy's error state is per thread (warnings.catch_warnings is not: see _base), and
+        # the engine's own checks mark bad fits.
         try:
             with np.errstate(all="ignore"), single_threaded_blas():
                 for i in range(n):
@@ -317,9 +322,22 @@ class ManySamplesExplorer(Explorer):
                         draw_cost = last_draw - now
                 seconds = time.perf_counter() - start
                 self._publish(rows, settings, kind, n, seconds, stopped=stopped, final=True)
+        except Exception as exc:  # noqa: BLE001 - any error: explain it, log it, keep going
+            failed = True
+            self._report_error(exc)
         finally:
             c["run"].disabled = False
             c["stop"].disabled = True
+        if failed:
+            seconds = time.perf_counter() - start
+            self.progress.bar_style = "danger"
+            self.status.value = (
+                f"Stopped by an error after {len(rows):,} of {n:,} samples (see the note)."
+            )
+            try:
+                self.summary = _summarise(pd.DataFrame(rows), settings, kind, True, seconds)
+            except Exception:  # noqa: BLE001 - the summary itself failed: report no samples
+                self.summary = RunSummary(pd.DataFrame(), 0, 0.0, True, seconds)
         assert self.summary is not None
         return self.summary
 
@@ -380,6 +398,8 @@ class ManySamplesExplorer(Explorer):
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True))
                 ax.grid(axis="x", visible=False)
             self.ax_spread.legend(loc="upper right", fontsize="small")
+            self.ax_spread.set_title("Spread of base salaries between departments (SD)")
+            self.ax_spread.set_xlabel("Estimate ($)")
             self.ax_raise.set_title("Average raise per year")
             self.ax_raise.set_xlabel("Estimate ($ per year)")
             self.ax_noise.set_title("Spread within a department (SD)")
@@ -406,12 +426,14 @@ class ManySamplesExplorer(Explorer):
         est = self.estimates
         kind = getattr(self, "_kind", self.controls["model"].value)
         spread_part = "slope" if kind == "slopes" else "intercept"
-        self.ax_spread.set_title(
+        # set_text, not set_title/set_xlabel: those read the style's sizes from the global
+        # rcParams, which a background run must not depend on (see _base, "Threads").
+        self.ax_spread.title.set_text(
             "Spread of raises between departments (SD)"
             if spread_part == "slope"
             else "Spread of base salaries between departments (SD)"
         )
-        self.ax_spread.set_xlabel(
+        self.ax_spread.xaxis.label.set_text(
             "Estimate ($ per year)" if spread_part == "slope" else "Estimate ($)"
         )
         if est.empty:

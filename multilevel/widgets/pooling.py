@@ -130,7 +130,7 @@ class PoolingExplorer(Explorer):
         c["show_partial"] = toggle("Partial pooling (multilevel model)", True)
         c["show_truth"] = toggle("Truth (the simulated departments)", False)
         c["new_sample"] = button("New sample", "Draw new departments and faculty")
-        c["new_sample"].on_click(self._new_sample)
+        self._on_click("new_sample", self._new_sample)
         settings = [k for k in ("base_sd", "raise_sd", "correlation") if k in c]
         settings += ["noise_sd", "raise_mean", "n_departments", "faculty_per_department"]
         self._watch(settings)

@@ -84,7 +84,7 @@ class ShrinkageExplorer(Explorer):
         c["largest"] = count_slider("Largest department (faculty)", largest, 1, _MAX_SIZE)
         c["show_truth"] = toggle("Truth (the simulated base salaries)", False)
         c["new_sample"] = button("New sample", "Draw new departments and faculty")
-        c["new_sample"].on_click(self._new_sample)
+        self._on_click("new_sample", self._new_sample)
         self._watch(["variance_ratio", "n_departments", "smallest", "largest", "show_truth"])
         self._build_figure()
         self._assemble(
