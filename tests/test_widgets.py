@@ -8,6 +8,7 @@ explorers' own output.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import warnings
 
@@ -542,7 +543,7 @@ def test_error_in_a_background_run_is_a_note(monkeypatch, capsys):
     explorer = mw.many_samples_explorer(seed=1, n_samples=40, run_now=False)
     hooked = []
     monkeypatch.setattr("threading.excepthook", hooked.append)
-    monkeypatch.setattr(many_samples, "_fit_one", _boom)
+    monkeypatch.setattr(many_samples, "_fit_row", _boom)
     explorer.controls["run"].click()
     explorer.wait(20)
     assert not hooked  # nothing escaped the thread
@@ -552,3 +553,85 @@ def test_error_in_a_background_run_is_a_note(monkeypatch, capsys):
     assert capsys.readouterr() == ("", "")
     monkeypatch.undo()
     assert explorer.run().n_samples == 40 and explorer.error is None
+
+
+# ---------------------------------------------------------------------------- threads
+def test_background_run_leaves_warning_filters_and_style_alone(monkeypatch):
+    """A run in a thread uses no process-wide switches (warnings.catch_warnings,
+    matplotlib.rc_context), so the kernel's thread refitting meanwhile keeps its own."""
+    import matplotlib as mpl
+
+    calls = []
+    real_catch, real_rc = warnings.catch_warnings, mpl.rc_context
+
+    def spy(real, name):
+        def wrapper(*args, **kwargs):
+            calls.append((name, threading.current_thread().name))
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(warnings, "catch_warnings", spy(real_catch, "catch_warnings"))
+    monkeypatch.setattr(mpl, "rc_context", spy(real_rc, "rc_context"))
+    filters, show = list(warnings.filters), warnings._showwarnmsg_impl
+    rc = {k: str(v) for k, v in mpl.rcParams.items()}
+    many = mw.many_samples_explorer(seed=3, n_samples=300, run_now=False, presentation=True)
+    pooling = mw.varying_intercepts_explorer(seed=1, presentation=True)
+    many.start()
+    steps = 0
+    while many.running or steps < 3:
+        pooling.controls["base_sd"].value = 8_000 + 500 * (steps % 4)
+        steps += 1
+    many.wait(30)
+    assert many.summary.n_samples == 300 and many.error is None and pooling.error is None
+    assert not any("numerical difficulty" in n for n in many.notes + pooling.notes)
+    assert [c for c in calls if c[1] == "many-samples"] == []
+    assert warnings.filters == filters and warnings._showwarnmsg_impl is show
+    assert {k: str(v) for k, v in mpl.rcParams.items()} == rc
+
+
+def test_a_redraw_in_a_thread_looks_the_same_as_in_the_kernel_thread():
+    explorer = mw.many_samples_explorer(seed=5, n_samples=30, presentation=True)
+    in_kernel = bytes(explorer.image.value)
+    worker = threading.Thread(target=explorer.update, name="many-samples")
+    worker.start()
+    worker.join()
+    assert bytes(explorer.image.value) == in_kernel
+
+
+def test_background_samples_are_simdata_samples():
+    import simdata
+    from multilevel.widgets.many_samples import _simulate
+
+    explorer = mw.many_samples_explorer(seed=1, run_now=False, model="both")
+    explorer.controls["faculty_per_department"].value = 7
+    settings = explorer.settings()
+    rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(3):  # successive samples from one generator, as in a run
+        sim = simdata.faculty_salaries(**settings, seed=rng_a)
+        x, y, codes = _simulate(rng_b, settings)
+        x_ref, y_ref, codes_ref, _ = arrays(sim)
+        np.testing.assert_array_equal(x, x_ref)
+        np.testing.assert_array_equal(y, y_ref)
+        np.testing.assert_array_equal(codes, codes_ref)
+
+
+def test_in_a_running_kernel_the_figure_is_drawn_by_the_kernel_thread():
+    explorer = mw.many_samples_explorer(seed=2, n_samples=60, run_now=False)
+    drawn_in = []
+    real_update = explorer.update
+
+    def update():
+        drawn_in.append(threading.current_thread())
+        real_update()
+
+    explorer.update = update
+
+    async def kernel():
+        explorer.controls["run"].click()  # the thread hands results to this event loop
+        while explorer.controls["run"].disabled:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(asyncio.wait_for(kernel(), 30))
+    assert explorer.summary.n_samples == 60 and explorer.status.value.startswith("Done")
+    assert drawn_in and all(t is threading.main_thread() for t in drawn_in)

@@ -39,12 +39,13 @@ terminal that started JupyterLab), where an instructor can read it.
 
 Threads
 -------
-The many-samples explorer fits and redraws in a background thread. ``warnings.catch_warnings``,
+The many-samples explorer fits in a background thread. ``warnings.catch_warnings`` and
 ``matplotlib.rc_context`` swap process-wide state and restore it on exit, so a thread entering
 them while the kernel's thread does the same can leave the other thread's filters, warning
-recorder or style in force for the rest of the session (Python 3.11). Off the main thread an
-update therefore uses neither: it only changes the data of artists that were built under the
-explorer's style, with numpy's (per-thread) error state set to ignore, so it emits no warnings.
+recorder or style in force for the rest of the session (Python 3.11); pandas and matplotlib
+enter ``catch_warnings`` internally. The background thread therefore runs numpy and the engine
+only, and hands its results to the kernel's thread, which draws (see ``many_samples``). As a
+safeguard, an update that does run off the main thread enters neither context.
 """
 
 from __future__ import annotations

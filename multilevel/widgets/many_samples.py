@@ -6,9 +6,10 @@ intervals cover the truth and how often the fit lands on the boundary (a spread 
 
 The repeated fits call the array-level engine (:func:`multilevel.engine.fit_arrays`, the exact
 REML fit behind :func:`multilevel.fit`) directly, warm-started from the previous sample, so 200
-samples at the default size take about a second. Runs go in a background thread, in chunks of
-about a quarter of a second: the figure and the progress bar update after each chunk and the
-kernel stays free to receive a click on Stop.
+samples at the default size take about a second. Runs go in a background thread that only
+simulates (numpy) and fits (the engine); about four times a second it hands what it has fitted
+to the kernel's thread, which updates the figure, readout and progress bar, and stays free to
+receive a click on Stop.
 
 >>> import multilevel as ml
 >>> explorer = ml.widgets.many_samples_explorer(seed=1, n_samples=20, run_now=False)
@@ -19,9 +20,11 @@ kernel stays free to receive a click on Stop.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as widgets
@@ -32,6 +35,7 @@ from matplotlib.ticker import MaxNLocator
 
 import multilevel as ml
 import simdata
+from simdata._common import varying_lines
 
 from .. import engine, style
 from ._base import (
@@ -47,6 +51,7 @@ __all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary"]
 
 _Z95 = 1.959963984540054
 _CHUNK_SECONDS = 0.25
+_EXPERIENCE = (0, 25)
 _INTERVALS_SHOWN = 50
 #: A spread counts as "on the boundary" when it is below this fraction of the noise (for
 #: slopes: of the noise per SD of experience), the same scale-free idea as ``multilevel.fit``.
@@ -64,6 +69,31 @@ _MODELS = {
     "slopes": ("slope", ("slope",)),
     "both": ("both", ("intercept", "slope")),
 }
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One run's settings, fixed when it starts."""
+
+    run_id: int
+    n: int
+    kind: str
+    settings: dict[str, Any]
+    seed: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a run has fitted so far, handed from the background thread to the kernel's."""
+
+    plan: _Plan
+    rows: list[dict[str, float]]
+    seconds: float
+    stopped: bool = False
+    final: bool = False
+    failures: list[tuple[dict, Exception]] = field(default_factory=list)
+    error: Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,9 @@ class ManySamplesExplorer(Explorer):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._loop = None
+        self._latest: _Snapshot | None = None
+        self._run_id = 0
         self._settings_dirty = False
         self._failures = 0
         self._failure = None
@@ -205,6 +238,7 @@ class ManySamplesExplorer(Explorer):
             "noise_sd": float(c["noise_sd"].value),
             "base_mean": 60_000.0,
             "raise_mean": 1_500.0,
+            "experience_range": _EXPERIENCE,
         }
 
     def _settings_changed(self) -> None:
@@ -229,14 +263,31 @@ class ManySamplesExplorer(Explorer):
         return self._thread is not None and self._thread.is_alive()
 
     # ------------------------------------------------------------------ running
+    #
+    # The background thread only simulates (numpy) and fits (the engine): no pandas, no
+    # matplotlib, no ipywidgets drawing. pandas and matplotlib enter warnings.catch_warnings
+    # internally, which on Python 3.11 swaps process-wide state and can leave the kernel
+    # thread's warning filters or recorder behind (see _base, "Threads"). What the thread has
+    # fitted is handed over as a snapshot; the kernel's thread turns it into the summary,
+    # figure and readout, as an event-loop callback (in a kernel) or in wait() and run().
+
     def start(self) -> None:
         """Start a run in a background thread (what the Run button does)."""
         if self.running:
             return
         self._stop.clear()
         self._settings_dirty = False
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        plan = self._plan()
+        if plan.reason is not None:
+            self._finish_unfittable(plan)
+            return
+        self._set_running(True)
         self._thread = threading.Thread(
-            target=self._safely, args=(self.run,), name="many-samples", daemon=True
+            target=self._work, args=(plan,), name="many-samples", daemon=True
         )
         self._thread.start()
 
@@ -245,9 +296,11 @@ class ManySamplesExplorer(Explorer):
         self._stop.set()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until a background run ends (for scripts and tests)."""
+        """Block until a background run ends, then show its results (for scripts and tests)."""
         if self._thread is not None:
             self._thread.join(timeout)
+        if threading.current_thread() is threading.main_thread():
+            self._drain()
 
     def run(self, n_samples: int | None = None) -> RunSummary:
         """Simulate and fit ``n_samples`` samples (default: the slider) in this thread.
@@ -259,117 +312,160 @@ class ManySamplesExplorer(Explorer):
         -------
         RunSummary
         """
-        c = self.controls
-        n = int(c["n_samples"].value if n_samples is None else n_samples)
-        kind = c["model"].value
-        random, parts = _MODELS[kind]
-        settings = self.settings()
-        sample_seed = int(self._rng.integers(2**32))
-        rng = simdata.as_generator(sample_seed)
         if threading.current_thread() is not self._thread:
-            # Called directly rather than by start(), which has already reset these.
             self._stop.clear()
             self._settings_dirty = False
-        c["run"].disabled = True
-        c["stop"].disabled = False
-        self.progress.max = n
-        self.progress.value = 0
-        self.progress.bar_style = ""
-        rows: list[dict[str, float]] = []
-        start = time.perf_counter()
-        last_draw = start
-        previous = None
-        stopped = False
-        draw_cost = 0.0
-        self._failures = 0
-        self._failure: str | None = None
-        failed = False
-        # Numerical warnings from a fit in the background thread would print into the notebook;
-        # numpy's error state is per thread (warnings.catch_warnings is not: see _base), and
-        # the engine's own checks mark bad fits.
-        try:
-            with np.errstate(all="ignore"), single_threaded_blas():
-                for i in range(n):
-                    if self._stop.is_set():
-                        stopped = True
-                        break
-                    sim = simdata.faculty_salaries(**settings, seed=rng)
-                    if i == 0:
-                        # multilevel.fit checks the design and explains in plain words why a
-                        # model cannot be fitted (e.g. fewer observations than effects).
-                        reason = _design_problem(sim, kind)
-                        if reason is not None:
-                            self._failures, self._failure = n, reason
-                            break
-                    try:
-                        row, previous = _fit_one(sim, random, parts, previous)
-                    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
-                        self._failures += 1
-                        if self._failure is None:
-                            self._failure = _why_unfittable(sim, kind, exc)
-                        if self._failures >= 3 and not rows:
-                            break  # the design itself cannot be fitted; say so, do not loop
-                        continue
-                    rows.append(row)
-                    now = time.perf_counter()
-                    # Redraw about four times a second, but spend at most a fifth of the
-                    # time drawing (on a busy machine each redraw takes longer).
-                    if now - last_draw >= max(_CHUNK_SECONDS, 4 * draw_cost) and i + 1 < n:
-                        self._publish(
-                            rows, settings, kind, n, now - start, stopped=False, final=False
-                        )
-                        last_draw = time.perf_counter()
-                        draw_cost = last_draw - now
-                seconds = time.perf_counter() - start
-                self._publish(rows, settings, kind, n, seconds, stopped=stopped, final=True)
-        except Exception as exc:  # noqa: BLE001 - any error: explain it, log it, keep going
-            failed = True
-            self._report_error(exc)
-        finally:
-            c["run"].disabled = False
-            c["stop"].disabled = True
-        if failed:
-            seconds = time.perf_counter() - start
-            self.progress.bar_style = "danger"
-            self.status.value = (
-                f"Stopped by an error after {len(rows):,} of {n:,} samples (see the note)."
-            )
-            try:
-                self.summary = _summarise(pd.DataFrame(rows), settings, kind, True, seconds)
-            except Exception:  # noqa: BLE001 - the summary itself failed: report no samples
-                self.summary = RunSummary(pd.DataFrame(), 0, 0.0, True, seconds)
+        plan = self._plan(n_samples)
+        if plan.reason is not None:
+            self._finish_unfittable(plan)
+        else:
+            self._set_running(True)
+            self._work(plan)
+            self._drain()
         assert self.summary is not None
         return self.summary
 
-    def _publish(
+    def _plan(self, n_samples: int | None = None) -> _Plan:
+        """Settings of a new run, and (by fitting its first sample with ``multilevel.fit``,
+        which checks the design and explains in plain words why a model cannot be fitted) the
+        reason it cannot run, if there is one. Runs in the kernel's thread."""
+        c = self.controls
+        kind = c["model"].value
+        settings = self.settings()
+        seed = int(self._rng.integers(2**32))
+        self._run_id += 1
+        self._failures, self._failure = 0, None
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            first = simdata.faculty_salaries(**settings, seed=seed)
+            reason = _design_problem(first, kind)
+        n = int(c["n_samples"].value if n_samples is None else n_samples)
+        self.progress.max = n
+        self.progress.value = 0
+        self.progress.bar_style = ""
+        return _Plan(self._run_id, n, kind, settings, seed, reason)
+
+    def _finish_unfittable(self, plan: _Plan) -> None:
+        self._failures, self._failure = plan.n, plan.reason
+        self._set_running(False)
+        self._latest = _Snapshot(plan, [], 0.0, stopped=False, final=True)
+        self._drain()
+
+    def _set_running(self, running: bool) -> None:
+        self.controls["run"].disabled = running
+        self.controls["stop"].disabled = not running
+
+    def _work(self, plan: _Plan) -> None:
+        """Simulate and fit the samples of ``plan``; hand snapshots to the kernel's thread.
+
+        An error ends the run with a final snapshot that carries it (shown as a note).
+        """
+        rows: list[dict[str, float]] = []
+        failures: list[tuple[dict, Exception]] = []
+        start = time.perf_counter()
+        error: Exception | None = None
+        try:
+            self._fit_samples(plan, rows, failures, start)
+        except Exception as exc:  # noqa: BLE001 - any error: shown as a note by _drain
+            error = exc
+        self._deliver(
+            _Snapshot(
+                plan,
+                rows,
+                time.perf_counter() - start,
+                stopped=self._stop.is_set() or error is not None,
+                final=True,
+                failures=failures,
+                error=error,
+            )
+        )
+
+    def _fit_samples(
         self,
+        plan: _Plan,
         rows: list[dict[str, float]],
-        settings: dict[str, Any],
-        kind: str,
-        n: int,
-        seconds: float,
-        *,
-        stopped: bool,
-        final: bool,
+        failures: list[tuple[dict, Exception]],
+        start: float,
     ) -> None:
+        random, parts = _MODELS[plan.kind]
+        rng = simdata.as_generator(plan.seed)
+        last_draw = start
+        previous = None
+        # numpy's error state is per thread: no floating-point warnings from this loop.
+        with np.errstate(all="ignore"), single_threaded_blas():
+            for i in range(plan.n):
+                if self._stop.is_set():
+                    break
+                state = rng.bit_generator.state
+                x, y, codes = _simulate(rng, plan.settings)
+                try:
+                    row, previous = _fit_row(x, y, codes, random, parts, previous)
+                except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                    failures.append((state, exc))
+                    if len(failures) >= 3 and not rows:
+                        break  # the design itself cannot be fitted; say so, do not loop
+                    continue
+                rows.append(row)
+                now = time.perf_counter()
+                if now - last_draw >= _CHUNK_SECONDS and i + 1 < plan.n:
+                    snapshot = _Snapshot(plan, list(rows), now - start, failures=list(failures))
+                    self._deliver(snapshot)
+                    last_draw = now
+
+    def _deliver(self, snapshot: _Snapshot) -> None:
+        """Hand a snapshot to the kernel's thread (only the newest is kept)."""
         with self._lock:
-            self.estimates = pd.DataFrame(rows)
-            self.summary = _summarise(self.estimates, settings, kind, stopped, seconds)
-            self._truth = settings
-            self._kind = kind
-            done = len(rows)
+            self._latest = snapshot
+        if threading.current_thread() is threading.main_thread():
+            self._drain()
+        elif self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._safely, self._drain)
+        else:
+            # No kernel event loop (a script): progress now, the figure in wait().
+            done = len(snapshot.rows)
             self.progress.value = done
-            if final:
-                self.progress.bar_style = "warning" if stopped else "success"
-                verb = "Stopped after" if stopped else "Done:"
-                if done == 0 and self._failures:
-                    verb = "Nothing fitted (see the note):"
-                self.status.value = f"{verb} {done:,} of {n:,} samples in {seconds:.1f} s." + (
-                    " " + _SETTINGS_CHANGED if self._settings_dirty else ""
-                )
-            else:
-                self.status.value = f"{done:,} of {n:,} samples, {seconds:.1f} s\u2026"
-            self.update()
+            self.status.value = f"{done:,} of {snapshot.plan.n:,} samples\u2026"
+            if snapshot.final:
+                self._set_running(False)
+
+    def _drain(self) -> None:
+        """Show the newest snapshot: summary, progress, status, figure (kernel's thread)."""
+        with self._lock:
+            snapshot, self._latest = self._latest, None
+        if snapshot is None or snapshot.plan.run_id != self._run_id:
+            return
+        plan, rows, seconds = snapshot.plan, snapshot.rows, snapshot.seconds
+        if snapshot.failures:
+            self._failures = len(snapshot.failures)
+            if self._failure is None:
+                state, exc = snapshot.failures[0]
+                self._failure = _why_unfittable(plan, state, exc)
+        self.estimates = pd.DataFrame(rows)
+        self.summary = _summarise(
+            self.estimates, plan.settings, plan.kind, snapshot.stopped, seconds
+        )
+        self._truth = plan.settings
+        self._kind = plan.kind
+        done = len(rows)
+        self.progress.value = done
+        if snapshot.final:
+            self._set_running(False)
+            self.progress.bar_style = "warning" if snapshot.stopped else "success"
+            verb = "Stopped after" if snapshot.stopped else "Done:"
+            if done == 0 and self._failures:
+                verb = "Nothing fitted (see the note):"
+            self.status.value = f"{verb} {done:,} of {plan.n:,} samples in {seconds:.1f} s." + (
+                " " + _SETTINGS_CHANGED if self._settings_dirty else ""
+            )
+        else:
+            self.status.value = f"{done:,} of {plan.n:,} samples, {seconds:.1f} s\u2026"
+        self.update()
+        if snapshot.error is not None:
+            self.progress.bar_style = "danger"
+            self.status.value = (
+                f"Stopped by an error after {done:,} of {plan.n:,} samples (see the note)."
+            )
+            self._report_error(snapshot.error)
 
     # ------------------------------------------------------------------ figure
     def _build_figure(self) -> None:
@@ -554,19 +650,60 @@ class ManySamplesExplorer(Explorer):
         self.readout.value = html
 
 
+def _simulate(
+    rng: np.random.Generator, settings: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x`` (years), ``y`` ($) and group codes of one sample, drawn exactly as
+    :func:`simdata.faculty_salaries` draws them from the same generator, without pandas (safe in
+    a background thread; tests check that both give the same numbers)."""
+    n_groups = settings["n_departments"]
+    intercepts, slopes = varying_lines(
+        rng,
+        n_groups,
+        intercept_mean=settings["base_mean"],
+        intercept_sd=settings["base_sd"],
+        slope_mean=settings["raise_mean"],
+        slope_sd=settings["raise_sd"],
+        correlation=0.0,
+    )
+    codes = np.repeat(np.arange(n_groups, dtype=np.intp), settings["faculty_per_department"])
+    low, high = _EXPERIENCE
+    x = rng.integers(low, high, endpoint=True, size=codes.size, dtype=np.int64)
+    y = (
+        intercepts[codes]
+        + slopes[codes] * x
+        + settings["noise_sd"] * rng.standard_normal(codes.size)
+    )
+    return x.astype(float), y, codes
+
+
 def _fit_one(
     sim: Any, random: str, parts: tuple[str, ...], previous: Any
 ) -> tuple[dict[str, float], Any]:
-    """Fit one sample with the engine; return the row of estimates and the fit (warm start)."""
+    """Fit one simulated sample with the engine (see :func:`_fit_row`)."""
     data = sim.data
     x = np.array(data[sim.x], dtype=float)
     y = np.array(data[sim.y], dtype=float)
     codes = np.array(data[sim.group].cat.codes, dtype=np.intp)
+    return _fit_row(x, y, codes, random, parts, previous, n_groups=len(sim.truth))
+
+
+def _fit_row(
+    x: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    random: str,
+    parts: tuple[str, ...],
+    previous: Any,
+    *,
+    n_groups: int | None = None,
+) -> tuple[dict[str, float], Any]:
+    """Fit one sample with the engine; return the row of estimates and the fit (warm start)."""
     fit = engine.fit_arrays(
         x,
         y,
         codes,
-        len(sim.truth),
+        n_groups,
         random=random,
         start_rel_cov=None if previous is None else previous.rel_cov,
     )
@@ -603,10 +740,19 @@ def _design_problem(sim: Any, kind: str) -> str | None:
     return None
 
 
-def _why_unfittable(sim: Any, kind: str, exc: Exception) -> str:
-    """A plain-English reason why a sample cannot be fitted (``multilevel.fit``'s, if it has one)."""
+def _why_unfittable(plan: _Plan, state: dict, exc: Exception) -> str:
+    """A plain-English reason why a sample cannot be fitted (``multilevel.fit``'s, if it has one).
+
+    The sample is drawn again, with ``simdata``, from the generator ``state`` it was drawn
+    from, in the kernel's thread.
+    """
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state
     try:
-        ml.fit(sim, model=_FIT_MODELS[kind])
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            sim = simdata.faculty_salaries(**plan.settings, seed=rng)
+            ml.fit(sim, model=_FIT_MODELS[plan.kind])
     except ValueError as reason:
         return str(reason)
     except Exception:  # noqa: BLE001 - any other failure: fall back to the engine's message
