@@ -437,6 +437,64 @@ def test_presentation_mode_makes_everything_larger():
     assert follows.presentation
 
 
+def _shown(widget, *, skip=None):
+    """Every widget under ``widget``, not looking inside ``skip`` (a collapsed section)."""
+    found = [widget]
+    if widget is not skip:
+        for child in getattr(widget, "children", ()):
+            found += _shown(child, skip=skip)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("factory", "main", "folded"),
+    [
+        (
+            mw.varying_intercepts_explorer,
+            ["base_sd", "noise_sd", "faculty_per_department", "new_sample", "show_truth"],
+            ["raise_mean", "n_departments", "show_complete", "show_no_pooling", "show_partial"],
+        ),
+        (
+            mw.varying_both_explorer,
+            ["base_sd", "raise_sd", "correlation", "new_sample"],
+            ["raise_mean", "n_departments", "show_partial"],
+        ),
+        (
+            mw.shrinkage_explorer,
+            ["variance_ratio", "new_sample", "show_truth"],
+            ["n_departments", "smallest", "largest"],
+        ),
+    ],
+)
+def test_presentation_mode_folds_the_less_used_controls_away(factory, main, folded):
+    normal = factory(seed=1)
+    big = factory(seed=1, presentation=True)
+    assert normal.more_settings is None
+    everything = {id(w) for w in _shown(normal)}
+    assert all(id(c) in everything for c in normal.controls.values())
+    shown = {id(w) for w in _shown(big, skip=big.more_settings)}
+    inside = {id(w) for w in _shown(big.more_settings)}
+    for name in main:
+        assert id(big.controls[name]) in shown, name
+    for name in folded:
+        assert id(big.controls[name]) not in shown and id(big.controls[name]) in inside, name
+    assert big.more_settings.selected_index is None  # collapsed until the instructor opens it
+    assert big.more_settings.titles == ("More settings",)
+    assert id(big.readout) in shown and id(big.image) in shown and id(big.note) in shown
+    # A folded control still works.
+    big.controls["n_departments"].value = 5
+    assert len(big.sim.truth) == 5
+
+
+def test_presentation_mode_draws_thicker_lines_and_bigger_markers():
+    normal = mw.varying_intercepts_explorer(seed=1)
+    big = mw.varying_intercepts_explorer(seed=1, presentation=True)
+    assert big.partial_lines.get_linewidths()[0] > normal.partial_lines.get_linewidths()[0]
+    assert big.complete_line.get_linewidth() > normal.complete_line.get_linewidth()
+    assert big.points.get_sizes()[0] > normal.points.get_sizes()[0]
+    assert big.image.value != normal.image.value
+
+
 def test_dollar_readouts():
     assert mw._base.dollars(8000) == "$8,000"
     assert mw._base.dollars(-1500.4) == "-$1,500"

@@ -324,6 +324,8 @@ class Explorer(widgets.VBox):
         Seconds taken by each update (refit plus redraw), for benchmarks.
     error : str or None
         The plain-English message of the last update that failed, None after one that worked.
+    more_settings : ipywidgets.Accordion or None
+        In presentation mode, the collapsed section holding the less-used controls.
     """
 
     title: str = ""
@@ -364,32 +366,62 @@ class Explorer(widgets.VBox):
     def _rc_context(self) -> Any:
         return mpl.rc_context(self._rc)
 
-    def _assemble(self, groups: Sequence[tuple[str, Sequence[widgets.Widget]]]) -> None:
+    def _assemble(
+        self,
+        groups: Sequence[tuple[str, Sequence[widgets.Widget]]],
+        *,
+        more: Iterable[widgets.Widget] = (),
+    ) -> None:
         """Lay out the figure with its notes on top and the groups of controls as columns below.
 
         A JupyterLab notebook column is about 900-1,000 px wide: the figure (880 px) fills it,
         the note sits right under the figure so it is seen while dragging, the control groups
         stand side by side under it (wrapping on narrow screens) and the readout closes.
+
+        In presentation mode the controls in ``more`` (the less-used ones) move into a
+        collapsed "More settings" section under the others, so the room sees the main sliders,
+        the figure and the readout; :attr:`more_settings` is that section (None otherwise).
         """
+        moved = {id(item) for item in more} if self.presentation else set()
+        hidden: list[widgets.Widget] = []
         columns: list[widgets.Widget] = []
         for heading, items in groups:
+            kept = [item for item in items if id(item) not in moved]
+            hidden.extend(item for item in items if id(item) in moved)
+            if not kept:
+                continue
             children: list[widgets.Widget] = []
             if heading:
                 children.append(widgets.HTML(f"<b>{heading}</b>"))
-            children.extend(_labelled(item) for item in items)
+            children.extend(_labelled(item) for item in kept)
             columns.append(
                 widgets.VBox(
                     children, layout=widgets.Layout(width=_COLUMN_WIDTH, margin="0 12px 0 0")
                 )
             )
         controls = widgets.HBox(columns, layout=widgets.Layout(flex_flow="row wrap"))
+        self.more_settings: widgets.Accordion | None = None
         parts: list[widgets.Widget] = []
         if self.presentation:
             parts.append(widgets.HTML(_PRESENTATION_CSS))
         if self.title:
             parts.append(widgets.HTML(f"<h3 style='margin:4px 0'>{self.title}</h3>"))
-        parts.extend([self.image, self.note, controls, self.readout])
+        parts.extend([self.image, self.note, controls])
+        if hidden:
+            inner = widgets.HBox(
+                [_labelled(item) for item in hidden],
+                layout=widgets.Layout(flex_flow="row wrap", grid_gap="4px 12px"),
+            )
+            self.more_settings = widgets.Accordion(
+                children=[inner], titles=("More settings",), selected_index=None
+            )
+            parts.append(self.more_settings)
+        parts.append(self.readout)
         self.children = tuple(parts)
+
+    def _width(self, points: float) -> float:
+        """A line width or marker size in points, thicker in presentation mode."""
+        return points * (1.5 if self.presentation else 1.0)
 
     def _watch(self, names: Iterable[str], handler: Callable[[Any], None] | None = None) -> None:
         """Refit when any of the named controls changes value."""

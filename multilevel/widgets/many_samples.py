@@ -219,7 +219,8 @@ class ManySamplesExplorer(Explorer):
                     "Run",
                     [widgets.HBox([c["run"], c["stop"]]), self.progress, self.status],
                 ),
-            ]
+            ],
+            more=[c["noise_sd"], c["n_samples"]],
         )
         self.update()
         if run_now:
@@ -486,15 +487,17 @@ class ManySamplesExplorer(Explorer):
                 self.hists[name] = ax.stairs(
                     np.zeros(1), np.array([0.0, 1.0]), fill=True, color="#56B4E9", alpha=0.8
                 )
-                self.truth_marks[name] = ax.axvline(np.nan, color="black", lw=2.2, label="Truth")
+                self.truth_marks[name] = ax.axvline(
+                    np.nan, color="black", lw=self._width(2.2), label="Truth"
+                )
                 self.mean_marks[name] = ax.axvline(
-                    np.nan, color="#D55E00", lw=2, ls="--", label="Average estimate"
+                    np.nan, color="#D55E00", lw=self._width(2), ls="--", label="Average estimate"
                 )
                 ax.set_ylabel("Samples")
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True))
                 ax.grid(axis="x", visible=False)
             self.ax_spread.legend(loc="upper right", fontsize="small")
-            self.ax_spread.set_title("Spread of base salaries between departments (SD)")
+            self.ax_spread.set_title(self._spread_title("intercept"))
             self.ax_spread.set_xlabel("Estimate ($)")
             self.ax_raise.set_title("Average raise per year")
             self.ax_raise.set_xlabel("Estimate ($ per year)")
@@ -504,19 +507,30 @@ class ManySamplesExplorer(Explorer):
                 ax.xaxis.set_major_formatter(style.dollar_formatter())
             self.ax_raise.xaxis.set_major_formatter(style.dollar_formatter(short=False))
             ax = self.ax_ci
-            ax.set_title(f"95% intervals, average raise (first {_INTERVALS_SHOWN})")
+            ax.set_title(
+                f"95% intervals (first {_INTERVALS_SHOWN})"
+                if self.presentation
+                else f"95% intervals, average raise (first {_INTERVALS_SHOWN})"
+            )
             ax.set_xlabel("Average raise ($ per year)")
             ax.set_ylabel("Sample")
             ax.xaxis.set_major_formatter(style.dollar_formatter(short=False))
             ax.set_ylim(-1, _INTERVALS_SHOWN)
-            self.intervals = LineCollection([], linewidths=1.6)
+            self.intervals = LineCollection([], linewidths=self._width(1.6))
             ax.add_collection(self.intervals)
-            self.ci_truth = ax.axvline(np.nan, color="black", lw=2)
-            ax.plot([], [], color="#333333", lw=1.6, label="Covers the truth")
-            ax.plot([], [], color="#D55E00", lw=1.6, label="Misses")
+            self.ci_truth = ax.axvline(np.nan, color="black", lw=self._width(2))
+            ax.plot([], [], color="#333333", lw=self._width(1.6), label="Covers the truth")
+            ax.plot([], [], color="#D55E00", lw=self._width(1.6), label="Misses")
             ax.legend(loc="upper right", fontsize="small", frameon=True, framealpha=0.9)
             for each in (self.ax_spread, self.ax_raise, self.ax_noise, self.ax_ci):
                 each.xaxis.set_major_locator(MaxNLocator(5))
+
+    def _spread_title(self, part: str) -> str:
+        # Projector type is larger: the long titles would run past the figure's edges.
+        words = "raises" if part == "slope" else "base salaries"
+        if self.presentation:
+            return f"Spread of {words} (SD)"
+        return f"Spread of {words} between departments (SD)"
 
     def _refresh(self) -> list[str]:
         est = self.estimates
@@ -524,11 +538,7 @@ class ManySamplesExplorer(Explorer):
         spread_part = "slope" if kind == "slopes" else "intercept"
         # set_text, not set_title/set_xlabel: those read the style's sizes from the global
         # rcParams, which a background run must not depend on (see _base, "Threads").
-        self.ax_spread.title.set_text(
-            "Spread of raises between departments (SD)"
-            if spread_part == "slope"
-            else "Spread of base salaries between departments (SD)"
-        )
+        self.ax_spread.title.set_text(self._spread_title(spread_part))
         self.ax_spread.xaxis.label.set_text(
             "Estimate ($ per year)" if spread_part == "slope" else "Estimate ($)"
         )

@@ -147,7 +147,16 @@ class PoolingExplorer(Explorer):
                     "Show",
                     [c["show_complete"], c["show_no_pooling"], c["show_partial"], c["show_truth"]],
                 ),
-            ]
+            ],
+            # For a lecture: the spreads, the noise, faculty per department, New sample and
+            # Truth stay in view (the instructor's guide's demo steps); the rest folds away.
+            more=[
+                c["raise_mean"],
+                c["n_departments"],
+                c["show_complete"],
+                c["show_no_pooling"],
+                c["show_partial"],
+            ],
         )
         self.update()
 
@@ -166,13 +175,23 @@ class PoolingExplorer(Explorer):
             ax.set_ylabel("Salary ($)")
             ax.yaxis.set_major_formatter(style.dollar_formatter())
             ax.set_title("Salaries and fitted lines")
-            self.points = ax.scatter(np.empty(0), np.empty(0), s=14, alpha=0.55, linewidths=0)
-            self.truth_lines = LineCollection([], linewidths=1.2, linestyles=":")
-            self.separate_lines = LineCollection([], linewidths=1.3, linestyles="--", alpha=0.9)
-            self.partial_lines = LineCollection([], linewidths=2.2)
+            self.points = ax.scatter(
+                np.empty(0),
+                np.empty(0),
+                s=self._width(self._width(14)),
+                alpha=0.55,
+                linewidths=self._width(0),
+            )
+            self.truth_lines = LineCollection([], linewidths=self._width(1.2), linestyles=":")
+            self.separate_lines = LineCollection(
+                [], linewidths=self._width(1.3), linestyles="--", alpha=0.9
+            )
+            self.partial_lines = LineCollection([], linewidths=self._width(2.2))
             for coll in (self.truth_lines, self.separate_lines, self.partial_lines):
                 ax.add_collection(coll)
-            (self.complete_line,) = ax.plot([], [], color=style.POPULATION_COLOR, lw=3.2)
+            (self.complete_line,) = ax.plot(
+                [], [], color=style.POPULATION_COLOR, lw=self._width(3.2)
+            )
             g = self.ax_groups
             if self.kind == "both":
                 g.set_xlabel("Department base salary ($ at 0 years)")
@@ -193,19 +212,36 @@ class PoolingExplorer(Explorer):
                 g.set_title("Each department's estimate")
                 g.xaxis.set_major_locator(MaxNLocator(5))
                 g.grid(axis="y", visible=False)
-            self.shrink_arrows = LineCollection([], colors="#999999", linewidths=1.0)
+            self.shrink_arrows = LineCollection([], colors="#999999", linewidths=self._width(1.0))
             g.add_collection(self.shrink_arrows)
-            (self.group_truth,) = g.plot([], [], "x", color="#555555", ms=7, mew=1.6, ls="none")
-            (self.group_separate,) = g.plot(
-                [], [], "o", mfc="white", mec="#333333", ms=7, mew=1.3, ls="none"
+            (self.group_truth,) = g.plot(
+                [], [], "x", color="#555555", ms=self._width(7), mew=self._width(1.6), ls="none"
             )
-            self.group_partial = g.scatter(np.empty(0), np.empty(0), s=50, zorder=3, linewidths=0)
+            (self.group_separate,) = g.plot(
+                [],
+                [],
+                "o",
+                mfc="white",
+                mec="#333333",
+                ms=self._width(7),
+                mew=self._width(1.3),
+                ls="none",
+            )
+            self.group_partial = g.scatter(
+                np.empty(0),
+                np.empty(0),
+                s=self._width(self._width(50)),
+                zorder=3,
+                linewidths=self._width(0),
+            )
             if self.kind == "both":
                 (self.group_complete,) = g.plot(
-                    [], [], "*", color=style.POPULATION_COLOR, ms=15, ls="none"
+                    [], [], "*", color=style.POPULATION_COLOR, ms=self._width(15), ls="none"
                 )
             else:
-                (self.group_complete,) = g.plot([], [], color=style.POPULATION_COLOR, lw=2.5)
+                (self.group_complete,) = g.plot(
+                    [], [], color=style.POPULATION_COLOR, lw=self._width(2.5)
+                )
         self._renderer.animate(
             self.points,
             self.truth_lines,
@@ -225,14 +261,26 @@ class PoolingExplorer(Explorer):
         handles = []
         if c["show_complete"].value:
             handles.append(
-                Line2D([], [], color=style.POPULATION_COLOR, lw=3, label="Complete pooling")
+                Line2D(
+                    [],
+                    [],
+                    color=style.POPULATION_COLOR,
+                    lw=self._width(3),
+                    label="Complete pooling",
+                )
             )
         if c["show_no_pooling"].value:
-            handles.append(Line2D([], [], color="#555555", lw=1.3, ls="--", label="No pooling"))
+            handles.append(
+                Line2D([], [], color="#555555", lw=self._width(1.3), ls="--", label="No pooling")
+            )
         if c["show_partial"].value:
-            handles.append(Line2D([], [], color="#555555", lw=2.2, label="Partial pooling"))
+            handles.append(
+                Line2D([], [], color="#555555", lw=self._width(2.2), label="Partial pooling")
+            )
         if c["show_truth"].value:
-            handles.append(Line2D([], [], color="#555555", lw=1.2, ls=":", label="Truth"))
+            handles.append(
+                Line2D([], [], color="#555555", lw=self._width(1.2), ls=":", label="Truth")
+            )
         legend = self.ax_data.get_legend()
         if legend is not None:
             legend.remove()
@@ -262,7 +310,7 @@ class PoolingExplorer(Explorer):
                     [],
                     marker="*",
                     color=style.POPULATION_COLOR,
-                    ms=11,
+                    ms=self._width(11),
                     ls="none",
                     label="Complete pooling",
                 )

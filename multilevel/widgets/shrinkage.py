@@ -87,18 +87,20 @@ class ShrinkageExplorer(Explorer):
         self._on_click("new_sample", self._new_sample)
         self._watch(["variance_ratio", "n_departments", "smallest", "largest", "show_truth"])
         self._build_figure()
+        hint = _ratio_hint()
         self._assemble(
             [
                 (
                     "How departments differ",
-                    [c["variance_ratio"], _ratio_hint()],
+                    [c["variance_ratio"], hint],
                 ),
                 (
                     "Department sizes",
                     [c["n_departments"], c["smallest"], c["largest"], c["new_sample"]],
                 ),
                 ("Show", [c["show_truth"]]),
-            ]
+            ],
+            more=[hint, c["n_departments"], c["smallest"], c["largest"]],
         )
         self.update()
 
@@ -119,8 +121,10 @@ class ShrinkageExplorer(Explorer):
             ax.set_ylabel("Department base salary ($ at 0 years)")
             ax.yaxis.set_major_formatter(style.dollar_formatter())
             ax.set_title("Own estimate \u2192 multilevel estimate")
-            (self.overall,) = ax.plot([0, _MAX_SIZE + 1], [np.nan, np.nan], color="black", lw=2)
-            self.arrows = LineCollection([], colors="#888888", linewidths=1.2)
+            (self.overall,) = ax.plot(
+                [0, _MAX_SIZE + 1], [np.nan, np.nan], color="black", lw=self._width(2)
+            )
+            self.arrows = LineCollection([], colors="#888888", linewidths=self._width(1.2))
             ax.add_collection(self.arrows)
             (self.own,) = ax.plot(
                 [],
@@ -128,18 +132,32 @@ class ShrinkageExplorer(Explorer):
                 "o",
                 mfc="white",
                 mec="#333333",
-                ms=7,
-                mew=1.3,
+                ms=self._width(7),
+                mew=self._width(1.3),
                 ls="none",
                 label="Own data only",
             )
             self.partial = ax.scatter(
-                np.empty(0), np.empty(0), s=45, zorder=3, linewidths=0, label="Multilevel estimate"
+                np.empty(0),
+                np.empty(0),
+                s=self._width(self._width(45)),
+                zorder=3,
+                linewidths=self._width(0),
+                label="Multilevel estimate",
             )
             (self.truth,) = ax.plot(
-                [], [], "x", color="#555555", ms=7, mew=1.6, ls="none", label="Truth"
+                [],
+                [],
+                "x",
+                color="#555555",
+                ms=self._width(7),
+                mew=self._width(1.6),
+                ls="none",
+                label="Truth",
             )
-            self._overall_handle = ax.plot([], [], color="black", lw=2, label="Overall line")[0]
+            self._overall_handle = ax.plot(
+                [], [], color="black", lw=self._width(2), label="Overall line"
+            )[0]
             self._legend_truth: bool | None = None
             w = self.ax_weight
             w.set_xlim(0, _MAX_SIZE + 1)
@@ -150,12 +168,23 @@ class ShrinkageExplorer(Explorer):
             grid = np.linspace(0, _MAX_SIZE + 1, 200)
             self._grid = grid
             (self.curve_est,) = w.plot(
-                grid, np.zeros_like(grid), color="black", lw=2, label="Estimated"
+                grid, np.zeros_like(grid), color="black", lw=self._width(2), label="Estimated"
             )
             (self.curve_true,) = w.plot(
-                grid, np.zeros_like(grid), color="#777777", lw=1.5, ls="--", label="True"
+                grid,
+                np.zeros_like(grid),
+                color="#777777",
+                lw=self._width(1.5),
+                ls="--",
+                label="True",
             )
-            self.weights = w.scatter(np.empty(0), np.empty(0), s=45, zorder=3, linewidths=0)
+            self.weights = w.scatter(
+                np.empty(0),
+                np.empty(0),
+                s=self._width(self._width(45)),
+                zorder=3,
+                linewidths=self._width(0),
+            )
             w.legend(loc="lower right", fontsize="small")
         self._renderer.animate(
             self.overall,
