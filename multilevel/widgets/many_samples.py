@@ -250,7 +250,8 @@ class ManySamplesExplorer(Explorer):
             # A new simulation study at the new settings, in the background; a running one is
             # stopped first (it checks between samples, so this waits a few ms at most).
             self.stop()
-            self.wait()
+            if self._thread is not None:
+                self._thread.join()  # its results are for the old settings: not drawn
             self.start()
             return
         self._settings_dirty = True
