@@ -545,12 +545,12 @@ def _boom(*_args, **_kwargs):
 def test_failed_update_shows_a_plain_note_logs_the_traceback_and_recovers(
     monkeypatch, caplog, capsys
 ):
-    from multilevel.widgets import pooling
+    from multilevel.widgets import _base
 
     explorer = mw.varying_intercepts_explorer(seed=1)
     image = bytes(explorer.image.value)
     with monkeypatch.context() as patch:
-        patch.setattr(pooling, "fit_partial", _boom)
+        patch.setattr(_base, "fit_partial", _boom)  # the refit shared by the explorers
         explorer.controls["base_sd"].value = 12_000  # no exception reaches the caller
     assert explorer.error is not None and "the fit exploded" in explorer.error
     assert "the fit exploded" in explorer.note.value and "try again" in explorer.note.value
@@ -569,10 +569,10 @@ def test_failed_update_shows_a_plain_note_logs_the_traceback_and_recovers(
 
 
 def test_error_in_a_deferred_front_end_update_is_shown_not_swallowed(monkeypatch, caplog):
-    from multilevel.widgets import pooling
+    from multilevel.widgets import _base
 
     explorer = mw.varying_intercepts_explorer(seed=1)
-    monkeypatch.setattr(pooling, "fit_partial", _boom)
+    monkeypatch.setattr(_base, "fit_partial", _boom)
 
     async def drag():
         explorer.controls["base_sd"].set_state({"value": 3_000})  # a browser message

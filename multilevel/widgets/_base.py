@@ -66,14 +66,22 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from PIL import Image as PILImage
 from threadpoolctl import ThreadpoolController
 
+import simdata
+
 from .. import style
+from ._fitting import PartialFit, fit_partial
 
 __all__ = [
     "Explorer",
+    "SampleExplorer",
+    "group_colors",
     "dollars",
     "dollar_slider",
     "count_slider",
@@ -423,6 +431,46 @@ class Explorer(widgets.VBox):
         """A line width or marker size in points, thicker in presentation mode."""
         return points * (1.5 if self.presentation else 1.0)
 
+    def _dots(self, ax: Any, size: float, **kwargs: Any) -> PathCollection:
+        """Filled dots placed later with ``set_offsets``; ``size`` is the area in points^2
+        (scaled like a width twice in presentation mode), with no edge line."""
+        return ax.scatter(
+            np.empty(0),
+            np.empty(0),
+            s=self._width(self._width(size)),
+            linewidths=self._width(0),
+            **kwargs,
+        )
+
+    def _own_data_markers(self, ax: Any, **kwargs: Any) -> Line2D:
+        """Open circles for each department's estimate from its own data only (no pooling)."""
+        (line,) = ax.plot(
+            [],
+            [],
+            "o",
+            mfc="white",
+            mec="#333333",
+            ms=self._width(7),
+            mew=self._width(1.3),
+            ls="none",
+            **kwargs,
+        )
+        return line
+
+    def _truth_markers(self, ax: Any, **kwargs: Any) -> Line2D:
+        """Grey crosses for each department's simulated (true) value."""
+        (line,) = ax.plot(
+            [],
+            [],
+            "x",
+            color="#555555",
+            ms=self._width(7),
+            mew=self._width(1.6),
+            ls="none",
+            **kwargs,
+        )
+        return line
+
     def _watch(self, names: Iterable[str], handler: Callable[[Any], None] | None = None) -> None:
         """Refit when any of the named controls changes value."""
         handler = handler or (lambda change: self.request_update(defer=from_frontend(change)))
@@ -576,6 +624,43 @@ class Explorer(widgets.VBox):
             for row in rows
         )
         return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+
+
+class SampleExplorer(Explorer):
+    """An explorer of one simulated sample at a time, refitted in place as the sliders move.
+
+    ``seed`` fixes the sequence of samples: every sample is drawn from :attr:`_sample_seed`,
+    so a slider change redraws the same departments at the new settings, and the "New sample"
+    button (:meth:`_new_sample`) moves on to the next seed. ``fit`` holds the last
+    partial-pooling ``FitResult`` (None before the first), the warm start of the next refit.
+    """
+
+    def __init__(
+        self, *, seed: simdata.Seed, presentation: bool | None, figsize: tuple[float, float]
+    ) -> None:
+        super().__init__(presentation=presentation, figsize=figsize)
+        self._rng = simdata.as_generator(seed)
+        self._sample_seed = int(self._rng.integers(2**32))
+        self.fit: Any = None
+
+    def _new_sample(self, _button: Any = None) -> None:
+        self._sample_seed = int(self._rng.integers(2**32))
+        self.fit = None
+        self.request_update()
+
+    def _refit(self, sim: Any, model: str, n_groups: int) -> PartialFit:
+        """Fit the multilevel model, warm-started from the last fit when the groups still match,
+        and keep the result in :attr:`fit`."""
+        previous = self.fit
+        start = previous if previous is not None and previous.n_groups == n_groups else None
+        outcome = fit_partial(sim, model, start=start)
+        self.fit = outcome.result
+        return outcome
+
+
+def group_colors(n_groups: int) -> np.ndarray:
+    """RGBA rows, one colour per department, in the course's colour-blind-safe order."""
+    return to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
 
 
 def _labelled(control: widgets.Widget) -> widgets.Widget:

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
@@ -21,16 +20,17 @@ import simdata
 
 from .. import style
 from ._base import (
-    Explorer,
+    SampleExplorer,
     button,
     count_slider,
     dollar_slider,
     dollars,
     float_slider,
     from_frontend,
+    group_colors,
     toggle,
 )
-from ._fitting import Lines, arrays, complete_pooling, fit_partial, no_pooling
+from ._fitting import Lines, arrays, complete_pooling, no_pooling
 
 __all__ = [
     "PoolingExplorer",
@@ -71,7 +71,7 @@ _PART_WORDS = {
 }
 
 
-class PoolingExplorer(Explorer):
+class PoolingExplorer(SampleExplorer):
     """Data, complete/no/partial pooling lines and the truth for one kind of group variation.
 
     Build one with :func:`varying_intercepts_explorer`, :func:`varying_slopes_explorer` or
@@ -94,11 +94,8 @@ class PoolingExplorer(Explorer):
         self.kind = kind
         self.spec = _KINDS[kind]
         self.title = self.spec["title"]
-        super().__init__(presentation=presentation, figsize=(11.0, 4.4))
-        self._rng = simdata.as_generator(seed)
-        self._sample_seed = int(self._rng.integers(2**32))
+        super().__init__(seed=seed, presentation=presentation, figsize=(11.0, 4.4))
         self.sim: simdata.SimulatedData | None = None
-        self.fit: Any = None
         self.complete: Lines | None = None
         self.separate: Lines | None = None
         self._n_styled = -1
@@ -175,13 +172,7 @@ class PoolingExplorer(Explorer):
             ax.set_ylabel("Salary ($)")
             ax.yaxis.set_major_formatter(style.dollar_formatter())
             ax.set_title("Salaries and fitted lines")
-            self.points = ax.scatter(
-                np.empty(0),
-                np.empty(0),
-                s=self._width(self._width(14)),
-                alpha=0.55,
-                linewidths=self._width(0),
-            )
+            self.points = self._dots(ax, 14, alpha=0.55)
             self.truth_lines = LineCollection([], linewidths=self._width(1.2), linestyles=":")
             self.separate_lines = LineCollection(
                 [], linewidths=self._width(1.3), linestyles="--", alpha=0.9
@@ -214,26 +205,9 @@ class PoolingExplorer(Explorer):
                 g.grid(axis="y", visible=False)
             self.shrink_arrows = LineCollection([], colors="#999999", linewidths=self._width(1.0))
             g.add_collection(self.shrink_arrows)
-            (self.group_truth,) = g.plot(
-                [], [], "x", color="#555555", ms=self._width(7), mew=self._width(1.6), ls="none"
-            )
-            (self.group_separate,) = g.plot(
-                [],
-                [],
-                "o",
-                mfc="white",
-                mec="#333333",
-                ms=self._width(7),
-                mew=self._width(1.3),
-                ls="none",
-            )
-            self.group_partial = g.scatter(
-                np.empty(0),
-                np.empty(0),
-                s=self._width(self._width(50)),
-                zorder=3,
-                linewidths=self._width(0),
-            )
+            self.group_truth = self._truth_markers(g)
+            self.group_separate = self._own_data_markers(g)
+            self.group_partial = self._dots(g, 50, zorder=3)
             if self.kind == "both":
                 (self.group_complete,) = g.plot(
                     [], [], "*", color=style.POPULATION_COLOR, ms=self._width(15), ls="none"
@@ -324,11 +298,6 @@ class PoolingExplorer(Explorer):
         self._make_legend()
         self.request_update(defer=defer)
 
-    def _new_sample(self, _button: Any = None) -> None:
-        self._sample_seed = int(self._rng.integers(2**32))
-        self.fit = None
-        self.request_update()
-
     # ------------------------------------------------------------------ refit
     def settings(self) -> dict[str, Any]:
         """The simulation settings currently chosen, as keyword arguments of ``faculty_salaries``."""
@@ -364,10 +333,7 @@ class PoolingExplorer(Explorer):
                 "from one department, so no multilevel model is fitted."
             )
         else:
-            previous = self.fit
-            start = previous if previous is not None and previous.n_groups == n_groups else None
-            outcome = fit_partial(sim, self.spec["model"], start=start)
-            self.fit = outcome.result
+            outcome = self._refit(sim, self.spec["model"], n_groups)
             partial = outcome.lines
             notes.extend(self._explain(settings, per))
             notes.extend(outcome.notes)
@@ -442,7 +408,7 @@ class PoolingExplorer(Explorer):
         c = self.controls
         n_groups = len(sim.truth)
         if n_groups != self._n_styled:
-            self._colors = to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
+            self._colors = group_colors(n_groups)
             self._n_styled = n_groups
             self._set_group_ticks(sim)
         colors = self._colors

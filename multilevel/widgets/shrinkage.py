@@ -23,13 +23,12 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgba_array
 
 import simdata
 
 from .. import style
-from ._base import Explorer, button, count_slider, dollars, float_slider, toggle
-from ._fitting import arrays, fit_partial
+from ._base import SampleExplorer, button, count_slider, dollars, float_slider, group_colors, toggle
+from ._fitting import arrays
 
 __all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
 
@@ -43,7 +42,7 @@ def department_sizes(n_departments: int, smallest: int, largest: int) -> np.ndar
     return np.round(np.linspace(low, high, int(n_departments))).astype(int)
 
 
-class ShrinkageExplorer(Explorer):
+class ShrinkageExplorer(SampleExplorer):
     """How far each department's base salary is pulled toward the overall line, and why.
 
     Attributes (beyond those of every explorer): ``sim``, ``fit`` (the ``FitResult``) and
@@ -65,11 +64,8 @@ class ShrinkageExplorer(Explorer):
         seed: simdata.Seed = None,
         presentation: bool | None = None,
     ) -> None:
-        super().__init__(presentation=presentation, figsize=(11.0, 4.4))
-        self._rng = simdata.as_generator(seed)
-        self._sample_seed = int(self._rng.integers(2**32))
+        super().__init__(seed=seed, presentation=presentation, figsize=(11.0, 4.4))
         self.sim: Any = None
-        self.fit: Any = None
         self.table = pd.DataFrame()
         c = self.controls
         c["variance_ratio"] = float_slider(
@@ -104,11 +100,6 @@ class ShrinkageExplorer(Explorer):
         )
         self.update()
 
-    def _new_sample(self, _button: Any = None) -> None:
-        self._sample_seed = int(self._rng.integers(2**32))
-        self.fit = None
-        self.request_update()
-
     def _build_figure(self) -> None:
         with self._rc_context():
             self.ax_pull, self.ax_weight = self.figure.subplots(
@@ -126,35 +117,9 @@ class ShrinkageExplorer(Explorer):
             )
             self.arrows = LineCollection([], colors="#888888", linewidths=self._width(1.2))
             ax.add_collection(self.arrows)
-            (self.own,) = ax.plot(
-                [],
-                [],
-                "o",
-                mfc="white",
-                mec="#333333",
-                ms=self._width(7),
-                mew=self._width(1.3),
-                ls="none",
-                label="Own data only",
-            )
-            self.partial = ax.scatter(
-                np.empty(0),
-                np.empty(0),
-                s=self._width(self._width(45)),
-                zorder=3,
-                linewidths=self._width(0),
-                label="Multilevel estimate",
-            )
-            (self.truth,) = ax.plot(
-                [],
-                [],
-                "x",
-                color="#555555",
-                ms=self._width(7),
-                mew=self._width(1.6),
-                ls="none",
-                label="Truth",
-            )
+            self.own = self._own_data_markers(ax, label="Own data only")
+            self.partial = self._dots(ax, 45, zorder=3, label="Multilevel estimate")
+            self.truth = self._truth_markers(ax, label="Truth")
             self._overall_handle = ax.plot(
                 [], [], color="black", lw=self._width(2), label="Overall line"
             )[0]
@@ -178,13 +143,7 @@ class ShrinkageExplorer(Explorer):
                 ls="--",
                 label="True",
             )
-            self.weights = w.scatter(
-                np.empty(0),
-                np.empty(0),
-                s=self._width(self._width(45)),
-                zorder=3,
-                linewidths=self._width(0),
-            )
+            self.weights = self._dots(w, 45, zorder=3)
             w.legend(loc="lower right", fontsize="small")
         self._renderer.animate(
             self.overall,
@@ -225,13 +184,11 @@ class ShrinkageExplorer(Explorer):
         )
         self.sim = sim
         x, y, codes, _ = arrays(sim)
-        previous = self.fit
-        start = previous if previous is not None and previous.n_groups == n_groups else None
-        outcome = fit_partial(sim, "varying_intercepts", start=start)
-        self.fit = res = outcome.result
+        outcome = self._refit(sim, "varying_intercepts", n_groups)
+        res = outcome.result
         notes = list(outcome.notes)
         n = np.bincount(codes, minlength=n_groups).astype(float)
-        colors = to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
+        colors = group_colors(n_groups)
         truth = sim.truth["intercept"].to_numpy(float)
         if res is None:
             self.table = pd.DataFrame()
