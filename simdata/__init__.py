@@ -8,6 +8,9 @@ compare any estimate with the truth that produced the data.
 - :func:`school_admissions`: students in high schools; admitted (0/1) from GPA and volunteering.
 - :func:`hospital_patients`: patients in hospitals; recovery time (days) against severity.
 
+:func:`faculty_arrays` gives the numbers of :func:`faculty_salaries` as plain numpy arrays,
+without pandas, for code that draws many samples fast (or in a background thread).
+
 >>> from simdata import faculty_salaries
 >>> sim = faculty_salaries(seed=2024)
 >>> sim.data.columns.tolist()
@@ -15,17 +18,19 @@ compare any estimate with the truth that produced the data.
 """
 
 from ._random import as_generator
-from .faculty import DEPARTMENTS, faculty_salaries
+from .faculty import DEPARTMENTS, FacultyArrays, faculty_arrays, faculty_salaries
 from .hospitals import HOSPITALS, hospital_patients
 from .result import SimulatedData
 from .schools import SCHOOLS, school_admissions
 
 __all__ = [
     "DEPARTMENTS",
+    "FacultyArrays",
     "HOSPITALS",
     "SCHOOLS",
     "SimulatedData",
     "as_generator",
+    "faculty_arrays",
     "faculty_salaries",
     "hospital_patients",
     "school_admissions",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import _validate as check
-from ._common import group_names, linear_nested, sizes_as_given
-from ._random import Seed, as_generator
+from ._lines import LineModel, simulate_lines
+from ._random import Seed
 from .result import SimulatedData
 
 __all__ = ["HOSPITALS", "hospital_patients"]
@@ -33,6 +32,12 @@ HOSPITALS: tuple[str, ...] = (
     "University Hospital",
     "Valley Medical",
     "Westside",
+)
+
+HOSPITAL = LineModel(
+    "hospital_patients",
+    group=("hospital", "patients_per_hospital", HOSPITALS),
+    line=("severity", "recovery_days", "intercept", "slope"),
 )
 
 
@@ -106,50 +111,5 @@ def hospital_patients(
     >>> sim.y, sim.x, sim.group
     ('recovery_days', 'severity', 'hospital')
     """
-    n_hospitals = check.positive_int("n_hospitals", n_hospitals)
-    intercept_mean = check.finite_number("intercept_mean", intercept_mean)
-    intercept_sd = check.non_negative("intercept_sd", intercept_sd)
-    slope_mean = check.finite_number("slope_mean", slope_mean)
-    slope_sd = check.non_negative("slope_sd", slope_sd)
-    correlation = check.correlation("correlation", correlation)
-    noise_sd = check.non_negative("noise_sd", noise_sd)
-    severity_range = check.whole_range("severity_range", severity_range, minimum=0)
-    rng = as_generator(seed)
-    sizes = check.group_sizes(
-        "patients_per_hospital", patients_per_hospital, n_hospitals, rng, noun="hospital"
-    )
-    data, truth = linear_nested(
-        rng,
-        names=group_names(n_hospitals, HOSPITALS, "Hospital"),
-        sizes=sizes,
-        group="hospital",
-        x="severity",
-        y="recovery_days",
-        intercept_mean=intercept_mean,
-        intercept_sd=intercept_sd,
-        slope_mean=slope_mean,
-        slope_sd=slope_sd,
-        correlation=correlation,
-        noise_sd=noise_sd,
-        x_range=severity_range,
-    )
-    population = {
-        "intercept_mean": intercept_mean,
-        "intercept_sd": intercept_sd,
-        "slope_mean": slope_mean,
-        "slope_sd": slope_sd,
-        "correlation": correlation,
-        "noise_sd": noise_sd,
-        "n_hospitals": n_hospitals,
-        "patients_per_hospital": sizes_as_given(patients_per_hospital),
-        "severity_range": severity_range,
-    }
-    return SimulatedData(
-        data=data,
-        truth=truth,
-        population=population,
-        y="recovery_days",
-        x="severity",
-        group="hospital",
-        name="hospital_patients",
-    )
+    # locals() here is exactly the arguments, by the names HOSPITAL gives.
+    return simulate_lines(HOSPITAL, locals()).simulated_data()

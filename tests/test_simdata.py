@@ -429,6 +429,67 @@ def test_linear_validation_errors(sim_spec, kwargs, match):
         sim_spec(**kwargs)
 
 
+# --------------------------------------------------------------------------- faculty_arrays
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"n_departments": 3, "faculty_per_department": 4, "noise_sd": 0.0},
+        {"n_departments": 50, "faculty_per_department": (1, 9), "correlation": -0.6},
+        {"faculty_per_department": [1, 2, 3, 4, 5, 6, 7, 8], "base_sd": 0, "raise_sd": 0},
+        {"experience_range": (3, 3), "correlation": 1.0, "raise_mean": -200},
+    ],
+)
+def test_faculty_arrays_are_faculty_salaries_numbers(settings):
+    rng_a, rng_b = np.random.default_rng(11), np.random.default_rng(11)
+    for seed_a, seed_b in [(7, 7), (rng_a, rng_b), (rng_a, rng_b)]:  # int, then one generator
+        sim = faculty_salaries(**settings, seed=seed_a)
+        sample = simdata.faculty_arrays(**settings, seed=seed_b)
+        assert isinstance(sample, simdata.FacultyArrays)
+        codes = sim.data["department"].cat.codes.to_numpy()
+        np.testing.assert_array_equal(sample.department, codes)
+        np.testing.assert_array_equal(sample.experience, sim.data["experience"].to_numpy())
+        np.testing.assert_array_equal(sample.salary, sim.data["salary"].to_numpy())
+        np.testing.assert_array_equal(sample.intercept, sim.truth["intercept"].to_numpy())
+        np.testing.assert_array_equal(sample.slope, sim.truth["slope"].to_numpy())
+        assert sample.experience.dtype == np.int64 and sample.salary.dtype == np.float64
+    assert rng_a.bit_generator.state == rng_b.bit_generator.state
+
+
+def test_faculty_arrays_salaries_lie_on_their_true_lines_without_noise():
+    sample = simdata.faculty_arrays(n_departments=4, noise_sd=0, correlation=0.5, seed=3)
+    d = sample.department
+    expected = sample.intercept[d] + sample.slope[d] * sample.experience
+    np.testing.assert_allclose(sample.salary, expected, rtol=1e-12)
+    assert np.unique(d).tolist() == [0, 1, 2, 3]
+
+
+def test_faculty_arrays_do_not_touch_pandas(monkeypatch):
+    def no_pandas(*args, **kwargs):
+        raise AssertionError("pandas was used")
+
+    monkeypatch.setattr(pd, "DataFrame", no_pandas)
+    monkeypatch.setattr(pd.Categorical, "from_codes", no_pandas)
+    sample = simdata.faculty_arrays(n_departments=2, faculty_per_department=3, seed=0)
+    assert sample.salary.shape == (6,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_departments": 0}, ValueError, "n_departments must be a positive integer, got 0"),
+        ({"raise_sd": -1}, ValueError, "raise_sd must be a non-negative finite number, got -1"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative integer, got -1"),
+        ({"n_hospitals": 3}, TypeError, "n_hospitals"),
+    ],
+)
+def test_faculty_arrays_validate_like_faculty_salaries(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        simdata.faculty_arrays(**kwargs)
+
+
 # --------------------------------------------------------------------------- faculty extras
 
 

@@ -35,7 +35,6 @@ from matplotlib.ticker import MaxNLocator
 
 import multilevel as ml
 import simdata
-from simdata._common import varying_lines
 
 from .. import engine, style
 from ._base import (
@@ -667,25 +666,8 @@ def _simulate(
     """``x`` (years), ``y`` ($) and group codes of one sample, drawn exactly as
     :func:`simdata.faculty_salaries` draws them from the same generator, without pandas (safe in
     a background thread; tests check that both give the same numbers)."""
-    n_groups = settings["n_departments"]
-    intercepts, slopes = varying_lines(
-        rng,
-        n_groups,
-        intercept_mean=settings["base_mean"],
-        intercept_sd=settings["base_sd"],
-        slope_mean=settings["raise_mean"],
-        slope_sd=settings["raise_sd"],
-        correlation=0.0,
-    )
-    codes = np.repeat(np.arange(n_groups, dtype=np.intp), settings["faculty_per_department"])
-    low, high = _EXPERIENCE
-    x = rng.integers(low, high, endpoint=True, size=codes.size, dtype=np.int64)
-    y = (
-        intercepts[codes]
-        + slopes[codes] * x
-        + settings["noise_sd"] * rng.standard_normal(codes.size)
-    )
-    return x.astype(float), y, codes
+    sample = simdata.faculty_arrays(**settings, seed=rng)
+    return sample.experience.astype(float), sample.salary, sample.department
 
 
 def _fit_one(
