@@ -284,7 +284,7 @@ def _execute(nb: nbformat.NotebookNode, kernels: Path, cwd: Path) -> None:
 
 @pytest.mark.notebook
 @pytest.mark.timeout(FRESH_BUDGET_SECONDS + 60)
-def test_fresh_environment_from_pyproject_runs_every_lesson(tmp_path: Path) -> None:
+def test_fresh_environment_from_pyproject_runs_every_notebook(tmp_path: Path) -> None:
     from tests.notebook_runner import find_problems
 
     started = time.perf_counter()
@@ -312,9 +312,11 @@ def test_fresh_environment_from_pyproject_runs_every_lesson(tmp_path: Path) -> N
     assert install.returncode == 0, f"pip install failed:\n{install.stderr[-3000:]}"
     installed = time.perf_counter() - started
 
+    # Lessons and the exercise solutions (which use the answer keys in multilevel.exercises):
+    # everything a class runs, from a plain pip install.
     lessons = tmp_path / "course"
     lessons.mkdir()
-    for path in LESSONS:
+    for path in [*LESSONS, *sorted((REPO / "solutions").glob("*.ipynb"))]:
         shutil.copyfile(path, lessons / path.name)
     env_backup = dict(os.environ)
     os.environ.pop("PYTHONPATH", None)
