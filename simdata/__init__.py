@@ -17,7 +17,7 @@ without pandas, for code that draws many samples fast (or in a background thread
 ['department', 'experience', 'salary']
 """
 
-from ._random import as_generator
+from ._random import Seed, as_generator
 from .faculty import DEPARTMENTS, FacultyArrays, faculty_arrays, faculty_salaries
 from .hospitals import HOSPITALS, hospital_patients
 from .result import SimulatedData
@@ -28,6 +28,7 @@ __all__ = [
     "FacultyArrays",
     "HOSPITALS",
     "SCHOOLS",
+    "Seed",
     "SimulatedData",
     "as_generator",
     "faculty_arrays",
