@@ -45,6 +45,7 @@ from ._base import (
     dollars,
     single_threaded_blas,
 )
+from ._fitting import arrays
 
 __all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary"]
 
@@ -674,11 +675,8 @@ def _fit_one(
     sim: Any, random: str, parts: tuple[str, ...], previous: Any
 ) -> tuple[dict[str, float], Any]:
     """Fit one simulated sample with the engine (see :func:`_fit_row`)."""
-    data = sim.data
-    x = np.array(data[sim.x], dtype=float)
-    y = np.array(data[sim.y], dtype=float)
-    codes = np.array(data[sim.group].cat.codes, dtype=np.intp)
-    return _fit_row(x, y, codes, random, parts, previous, n_groups=len(sim.truth))
+    x, y, codes, n_groups = arrays(sim)
+    return _fit_row(x, y, codes, random, parts, previous, n_groups=n_groups)
 
 
 def _fit_row(
