@@ -24,7 +24,7 @@ Example
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +144,28 @@ def line_y(result: Any, intercept: float, slope: float, xs: np.ndarray) -> np.nd
     return intercept + slope * (np.asarray(xs, dtype=float) - _center(result))
 
 
+def _group_line_y(result: Any, g: Any, xs: np.ndarray) -> np.ndarray:
+    """Heights of group ``g``'s fitted line at ``xs``."""
+    gl = result.group_lines
+    return line_y(result, float(gl.at[g, "intercept"]), float(gl.at[g, "slope"]), xs)
+
+
+def _population_line_y(result: Any, xs: np.ndarray) -> np.ndarray:
+    """Heights of the population line (the fixed effects) at ``xs``."""
+    fe = result.fixed_effects["estimate"]
+    return line_y(result, float(fe["intercept"]), float(fe["slope"]), xs)
+
+
+def _x_ends(frame: pd.DataFrame | None, x: str, x_range: tuple[float, float] | None) -> np.ndarray:
+    """The two ends of the lines: ``x_range``, or else the range of ``frame[x]``."""
+    if x_range is not None:
+        return np.asarray(x_range, dtype=float)
+    if frame is None:
+        raise ValueError("x_range must be given when data is None, e.g. x_range=(0, 25)")
+    xs = frame[x].to_numpy(dtype=float)
+    return np.array([np.nanmin(xs), np.nanmax(xs)])
+
+
 def _lw(scale: float = 1.0) -> float:
     return float(plt.rcParams["lines.linewidth"]) * scale
 
@@ -188,6 +210,8 @@ def _param_axis_format(axis: Any, result: Any, parameter: str) -> None:
         axis.set_major_formatter(style.dollar_formatter(short=parameter == "intercept"))
 
 
+#: The dash pattern of population lines and of no-pooling lines (4 points on, 2 off).
+_DASHED = (0, (4, 2))
 _MANY_GROUPS = 12
 _FEW_LEVELS = 5
 _ONE_COLOR = style.OKABE_ITO["blue"]
@@ -223,20 +247,52 @@ def _colors_or_one(styles: Mapping[Any, style.GroupStyle], groups: Sequence[Any]
     return [styles[g].color for g in groups]
 
 
+def _legend_key(label: str, **line: Any) -> Line2D:
+    """A legend entry drawn like a line or marker that is not on the axes."""
+    return Line2D([], [], label=label, **line)
+
+
 def _group_handles(styles: Mapping[Any, style.GroupStyle], groups: Sequence[Any]) -> list[Line2D]:
     return [
-        Line2D(
-            [],
-            [],
+        _legend_key(
+            str(g),
             color=styles[g].color,
             linestyle=styles[g].linestyle,
             marker=styles[g].marker,
             linewidth=_lw(),
             markersize=_ms(),
-            label=str(g),
         )
         for g in groups
     ]
+
+
+def _format_group_size_axis(ax: Axes, *, log_n: bool) -> None:
+    """Ticks of an x axis of group sizes: whole numbers, or 1-2-5 steps on a log scale."""
+    if log_n:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _fresh_figure(
+    fig: Figure | None,
+    figsize: tuple[float, float] | None,
+    default_size: Callable[[float, float], tuple[float, float]],
+) -> Figure:
+    """``fig`` cleared, or a new constrained-layout figure.
+
+    ``default_size`` turns the course's single-panel width and height (inches) into the size
+    of a new figure when ``figsize`` is not given.
+    """
+    if fig is not None:
+        fig.clear()
+        return fig
+    if figsize is None:
+        figsize = default_size(*plt.rcParams["figure.figsize"])
+    return plt.figure(figsize=figsize, layout="constrained")
 
 
 def _place_legend(ax: Axes, handles: list[Any], *, title: str | None = None) -> Any:
@@ -372,12 +428,7 @@ def draw_fitted_lines(
     if styles is None:
         source = data[result.group] if data is not None else gl.index
         styles = style.group_styles(list(source) + groups)
-    if x_range is None:
-        if data is None:
-            raise ValueError("x_range must be given when data is None, e.g. x_range=(0, 25)")
-        xs = data[result.x].to_numpy(dtype=float)
-        x_range = (float(np.nanmin(xs)), float(np.nanmax(xs)))
-    x_ends = np.asarray(x_range, dtype=float)
+    x_ends = _x_ends(data, result.x, x_range)
     drawn = FittedLines(ax=ax, x_range=(float(x_ends[0]), float(x_ends[1])))
     if show_data and data is not None:
         drawn.points = _scatter_groups(ax, data, result.x, result.y, result.group, styles)
@@ -385,10 +436,9 @@ def draw_fitted_lines(
     pooled = result.model == "complete_pooling"
     if not pooled:
         for g in groups:
-            a, b = float(gl.at[g, "intercept"]), float(gl.at[g, "slope"])
             (line,) = ax.plot(
                 x_ends,
-                line_y(result, a, b, x_ends),
+                _group_line_y(result, g, x_ends),
                 color=styles[g].color,
                 linestyle=styles[g].linestyle,
                 linewidth=_lw(),
@@ -400,13 +450,11 @@ def draw_fitted_lines(
     if show_population is None:
         show_population = result.model != "no_pooling"
     if pooled or show_population:
-        fe = result.fixed_effects["estimate"]
-        a, b = float(fe["intercept"]), float(fe["slope"])
         (line,) = ax.plot(
             x_ends,
-            line_y(result, a, b, x_ends),
+            _population_line_y(result, x_ends),
             color=style.POPULATION_COLOR,
-            linestyle="-" if pooled else (0, (4, 2)),
+            linestyle="-" if pooled else _DASHED,
             linewidth=_lw(1.6 if pooled else 1.2),
             label="Pooled line (everyone)" if pooled else "Population line (fixed effects)",
             gid="population-line",
@@ -422,13 +470,11 @@ def draw_fitted_lines(
             h.set_linestyle("none")
     if drawn.population is not None:
         drawn.handles.append(
-            Line2D(
-                [],
-                [],
+            _legend_key(
+                drawn.population.get_label(),
                 color=style.POPULATION_COLOR,
                 linestyle=drawn.population.get_linestyle(),
                 linewidth=drawn.population.get_linewidth(),
-                label=drawn.population.get_label(),
             )
         )
     return drawn
@@ -461,16 +507,11 @@ def update_fitted_lines(drawn: FittedLines, result: Any) -> FittedLines:
     """
     _check_result(result)
     x_ends = np.asarray(drawn.x_range, dtype=float)
-    gl = result.group_lines
     for g, line in drawn.lines.items():
-        if g in gl.index:
-            a, b = float(gl.at[g, "intercept"]), float(gl.at[g, "slope"])
-            line.set_ydata(line_y(result, a, b, x_ends))
+        if g in result.group_lines.index:
+            line.set_ydata(_group_line_y(result, g, x_ends))
     if drawn.population is not None:
-        fe = result.fixed_effects["estimate"]
-        drawn.population.set_ydata(
-            line_y(result, float(fe["intercept"]), float(fe["slope"]), x_ends)
-        )
+        drawn.population.set_ydata(_population_line_y(result, x_ends))
     return drawn
 
 
@@ -626,24 +667,17 @@ def four_models_plot(
     """
     frame, y, x, group = _resolve_data(data, y, x, group)
     fits = _fit_many(frame, y, x, group, FOUR_MODELS, results, fit_kwargs)
-    if fig is None:
-        if figsize is None:
-            w, h = plt.rcParams["figure.figsize"]
-            figsize = (w * 1.45, h * 1.75)
-        fig = plt.figure(figsize=figsize, layout="constrained")
-    else:
-        fig.clear()
+    fig = _fresh_figure(fig, figsize, lambda w, h: (w * 1.45, h * 1.75))
     axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
     styles = style.group_styles(frame[group])
-    xs = frame[x].to_numpy(dtype=float)
-    x_range = (float(np.nanmin(xs)), float(np.nanmax(xs)))
+    x_ends = _x_ends(frame, x, None)
     handles: list[Any] = []
     for ax, model in zip(axes, FOUR_MODELS, strict=True):
         drawn = draw_fitted_lines(
             ax,
             fits[model],
             frame,
-            x_range=x_range,
+            x_range=(float(x_ends[0]), float(x_ends[1])),
             show_population=show_population or model == "complete_pooling",
             styles=styles,
         )
@@ -692,11 +726,14 @@ def _pooling_fits(
     x: str | None,
     group: str | None,
     model: str,
-    complete_pooling: Any,
-    no_pooling: Any,
-    partial_pooling: Any,
     fit_kwargs: Mapping[str, Any] | None,
-) -> tuple[pd.DataFrame | None, Any, Any, Any]:
+    **given: Any,
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """The data frame and the fits named in ``given``, fitting from ``data`` those passed as None.
+
+    ``given`` holds ``complete_pooling``, ``no_pooling`` and/or ``partial_pooling``; no pooling
+    is fitted to vary what ``model`` (the partial-pooling model) varies.
+    """
     if model not in _NO_POOLING_FOR:
         raise ValueError(
             f"model must be one of {sorted(_NO_POOLING_FOR)} (the partial-pooling model), got {model!r}"
@@ -704,24 +741,63 @@ def _pooling_fits(
     frame = None
     if data is not None:
         frame, y, x, group = _resolve_data(data, y, x, group)
-    elif any(r is None for r in (complete_pooling, no_pooling, partial_pooling)):
-        raise ValueError(
-            "data must be given unless complete_pooling, no_pooling and partial_pooling fits are all passed"
-        )
-    kw = dict(fit_kwargs or {})
-    if complete_pooling is None:
-        complete_pooling = _fit(frame, y, x, group, "complete_pooling", **kw)
-    if no_pooling is None:
-        no_pooling = _fit(frame, y, x, group, "no_pooling", varying=_NO_POOLING_FOR[model], **kw)
-    if partial_pooling is None:
-        partial_pooling = _fit(frame, y, x, group, model, **kw)
-    for name, r in (
-        ("complete_pooling", complete_pooling),
-        ("no_pooling", no_pooling),
-        ("partial_pooling", partial_pooling),
-    ):
+    elif any(r is None for r in given.values()):
+        names = list(given)
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        raise ValueError(f"data must be given unless {listed} fits are all passed")
+    how = {
+        "complete_pooling": {"model": "complete_pooling"},
+        "no_pooling": {"model": "no_pooling", "varying": _NO_POOLING_FOR[model]},
+        "partial_pooling": {"model": model},
+    }
+    fits = {
+        name: _fit(frame, y, x, group, **how[name], **dict(fit_kwargs or {})) if r is None else r
+        for name, r in given.items()
+    }
+    for name, r in fits.items():
         _check_result(r, name)
-    return frame, complete_pooling, no_pooling, partial_pooling
+    return frame, fits
+
+
+_POOLING_FITS = ("complete_pooling", "no_pooling", "partial_pooling")
+
+
+@dataclass(frozen=True)
+class _PoolingPicture:
+    """What :func:`pooling_plot` and :func:`pooling_grid` draw: three fits, the groups, the span."""
+
+    frame: pd.DataFrame | None
+    complete: Any
+    no: Any
+    partial: Any
+    shown: list[Any]
+    styles: dict[Any, style.GroupStyle]
+    x_ends: np.ndarray
+
+
+def _pooling_picture(
+    data: Any,
+    y: str | None,
+    x: str | None,
+    group: str | None,
+    model: str,
+    groups: Sequence[Any] | None,
+    fits: Mapping[str, Any],
+    fit_kwargs: Mapping[str, Any] | None,
+    x_range: tuple[float, float] | None,
+) -> _PoolingPicture:
+    frame, made = _pooling_fits(data, y, x, group, model, fit_kwargs, **fits)
+    partial = made["partial_pooling"]
+    all_groups = list(partial.group_lines.index)
+    return _PoolingPicture(
+        frame=frame,
+        complete=made["complete_pooling"],
+        no=made["no_pooling"],
+        partial=partial,
+        shown=_select_groups(all_groups, groups),
+        styles=style.group_styles(all_groups),
+        x_ends=_x_ends(frame, partial.x, x_range),
+    )
 
 
 def _select_groups(all_groups: Sequence[Any], groups: Sequence[Any] | None) -> list[Any]:
@@ -739,55 +815,42 @@ def _select_groups(all_groups: Sequence[Any], groups: Sequence[Any] | None) -> l
 
 _POOLING_STYLE = {
     "complete": {"color": style.POPULATION_COLOR, "linestyle": "-", "scale": 1.9},
-    "no": {"linestyle": (0, (4, 2)), "scale": 0.9},
+    "no": {"linestyle": _DASHED, "scale": 0.9},
     "partial": {"linestyle": "-", "scale": 1.2},
 }
 
 
 def _pooling_key_handles() -> list[Line2D]:
     return [
-        Line2D(
-            [],
-            [],
+        _legend_key(
+            "No pooling (own line)",
             color="0.35",
             linestyle=_POOLING_STYLE["no"]["linestyle"],
             linewidth=_lw(_POOLING_STYLE["no"]["scale"]),
-            label="No pooling (own line)",
         ),
-        Line2D(
-            [],
-            [],
+        _legend_key(
+            "Partial pooling (multilevel)",
             color="0.35",
             linestyle="-",
             linewidth=_lw(_POOLING_STYLE["partial"]["scale"]),
-            label="Partial pooling (multilevel)",
         ),
-        Line2D(
-            [],
-            [],
+        _legend_key(
+            "Complete pooling (one line)",
             color=style.POPULATION_COLOR,
             linewidth=_lw(_POOLING_STYLE["complete"]["scale"]),
-            label="Complete pooling (one line)",
         ),
     ]
 
 
-def _draw_pooling_lines(
-    ax: Axes,
-    g: Any,
-    color: str,
-    x_ends: np.ndarray,
-    no_pooling: Any,
-    partial_pooling: Any,
-) -> tuple[Line2D, Line2D]:
+def _draw_pooling_lines(ax: Axes, g: Any, picture: _PoolingPicture) -> tuple[Line2D, Line2D]:
+    """Group ``g``'s own line (no pooling) and its multilevel line (partial pooling)."""
     out = []
-    for key, res in (("no", no_pooling), ("partial", partial_pooling)):
-        gl = res.group_lines
-        a, b = float(gl.at[g, "intercept"]), float(gl.at[g, "slope"])
+    x_ends = picture.x_ends
+    for key, res in (("no", picture.no), ("partial", picture.partial)):
         (line,) = ax.plot(
             x_ends,
-            line_y(res, a, b, x_ends),
-            color=color,
+            _group_line_y(res, g, x_ends),
+            color=picture.styles[g].color,
             linestyle=_POOLING_STYLE[key]["linestyle"],
             linewidth=_lw(_POOLING_STYLE[key]["scale"]),
             label=str(g),
@@ -799,10 +862,9 @@ def _draw_pooling_lines(
 
 
 def _draw_complete_line(ax: Axes, res: Any, x_ends: np.ndarray) -> Line2D:
-    fe = res.fixed_effects["estimate"]
     (line,) = ax.plot(
         x_ends,
-        line_y(res, float(fe["intercept"]), float(fe["slope"]), x_ends),
+        _population_line_y(res, x_ends),
         color=style.POPULATION_COLOR,
         linewidth=_lw(_POOLING_STYLE["complete"]["scale"]),
         label="Complete pooling",
@@ -870,21 +932,17 @@ def pooling_plot(
     >>> sim = faculty_salaries(seed=1)
     >>> ax = pooling_plot(sim, groups=["Biology", "Physics", "English"])
     """
-    frame, cp, nopool, partial = _pooling_fits(
-        data, y, x, group, model, complete_pooling, no_pooling, partial_pooling, fit_kwargs
-    )
+    fits = dict(zip(_POOLING_FITS, (complete_pooling, no_pooling, partial_pooling), strict=True))
+    picture = _pooling_picture(data, y, x, group, model, groups, fits, fit_kwargs, x_range)
+    frame, partial, shown, styles = picture.frame, picture.partial, picture.shown, picture.styles
     y, x, group = partial.y, partial.x, partial.group
-    all_groups = list(partial.group_lines.index)
-    shown = _select_groups(all_groups, groups)
-    styles = style.group_styles(all_groups)
-    x_ends = _x_ends(frame, x, x_range)
     ax = _get_ax(ax)
     if show_data and frame is not None:
         keep = frame[group].isin(shown)
         _scatter_groups(ax, frame.loc[keep], x, y, group, styles)
     for g in shown:
-        _draw_pooling_lines(ax, g, styles[g].color, x_ends, nopool, partial)
-    _draw_complete_line(ax, cp, x_ends)
+        _draw_pooling_lines(ax, g, picture)
+    _draw_complete_line(ax, picture.complete, picture.x_ends)
     _label_axes(ax, y, x)
     ax.set_title(
         title
@@ -899,15 +957,6 @@ def pooling_plot(
     handles += _pooling_key_handles()
     _place_legend(ax, handles, title=_group_noun(group).capitalize())
     return ax
-
-
-def _x_ends(frame: pd.DataFrame | None, x: str, x_range: tuple[float, float] | None) -> np.ndarray:
-    if x_range is not None:
-        return np.asarray(x_range, dtype=float)
-    if frame is None:
-        raise ValueError("x_range must be given when data is None, e.g. x_range=(0, 25)")
-    xs = frame[x].to_numpy(dtype=float)
-    return np.array([np.nanmin(xs), np.nanmax(xs)])
 
 
 def pooling_grid(
@@ -961,25 +1010,15 @@ def pooling_grid(
     """
     if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
         raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
-    frame, cp, nopool, partial = _pooling_fits(
-        data, y, x, group, model, complete_pooling, no_pooling, partial_pooling, fit_kwargs
-    )
+    fits = dict(zip(_POOLING_FITS, (complete_pooling, no_pooling, partial_pooling), strict=True))
+    picture = _pooling_picture(data, y, x, group, model, groups, fits, fit_kwargs, x_range)
+    frame, partial, styles = picture.frame, picture.partial, picture.styles
     y, x, group = partial.y, partial.x, partial.group
     gl = partial.group_lines
-    all_groups = list(gl.index)
-    shown = _select_groups(all_groups, groups)
-    shown = sorted(shown, key=lambda g: (float(gl.at[g, "n"]), str(g)))
-    styles = style.group_styles(all_groups)
-    x_ends = _x_ends(frame, x, x_range)
+    shown = sorted(picture.shown, key=lambda g: (float(gl.at[g, "n"]), str(g)))
     ncols = min(int(ncols), len(shown))
     nrows = int(np.ceil(len(shown) / ncols))
-    if fig is None:
-        if figsize is None:
-            w, h = plt.rcParams["figure.figsize"]
-            figsize = (w * 0.42 * ncols + 2.2, h * 0.62 * nrows + 0.8)
-        fig = plt.figure(figsize=figsize, layout="constrained")
-    else:
-        fig.clear()
+    fig = _fresh_figure(fig, figsize, lambda w, h: (w * 0.42 * ncols + 2.2, h * 0.62 * nrows + 0.8))
     axes = np.atleast_1d(
         fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
     ).ravel()
@@ -987,8 +1026,8 @@ def pooling_grid(
         if frame is not None:
             sub = frame.loc[frame[group] == g]
             _scatter_groups(ax, sub, x, y, group, styles, alpha=0.7)
-        _draw_pooling_lines(ax, g, styles[g].color, x_ends, nopool, partial)
-        _draw_complete_line(ax, cp, x_ends)
+        _draw_pooling_lines(ax, g, picture)
+        _draw_complete_line(ax, picture.complete, picture.x_ends)
         ax.set_title(f"{g} (n = {int(gl.at[g, 'n'])})", fontsize="medium")
         style.format_axis(ax, x=x, y=y)
     for ax in axes[len(shown) :]:
@@ -1087,10 +1126,6 @@ def shrinkage_plot(
         # One varying part at a time shows shrinkage cleanly; with both varying, an intercept
         # also moves with its shrunken slope and may end further from the grand mean.
         model = "varying_intercepts" if parameter == "intercept" else "varying_slopes"
-    if model not in _NO_POOLING_FOR:
-        raise ValueError(
-            f"model must be one of {sorted(_NO_POOLING_FOR)} (the partial-pooling model), got {model!r}"
-        )
     if (
         parameter == "intercept"
         and model == "varying_slopes"
@@ -1101,18 +1136,17 @@ def shrinkage_plot(
             f"use parameter={'slope' if parameter == 'intercept' else 'intercept'!r} or "
             "model='varying_both'"
         )
-    frame = None
-    if data is not None:
-        frame, y, x, group = _resolve_data(data, y, x, group)
-    elif no_pooling is None or partial_pooling is None:
-        raise ValueError("data must be given unless no_pooling and partial_pooling fits are passed")
-    kw = dict(fit_kwargs or {})
-    if no_pooling is None:
-        no_pooling = _fit(frame, y, x, group, "no_pooling", varying=_NO_POOLING_FOR[model], **kw)
-    if partial_pooling is None:
-        partial_pooling = _fit(frame, y, x, group, model, **kw)
-    _check_result(no_pooling, "no_pooling")
-    _check_result(partial_pooling, "partial_pooling")
+    _, fits = _pooling_fits(
+        data,
+        y,
+        x,
+        group,
+        model,
+        fit_kwargs,
+        no_pooling=no_pooling,
+        partial_pooling=partial_pooling,
+    )
+    no_pooling, partial_pooling = fits["no_pooling"], fits["partial_pooling"]
     if _center(no_pooling) != _center(partial_pooling):
         raise ValueError(
             "no_pooling and partial_pooling must use the same centring of x, got center="
@@ -1125,7 +1159,6 @@ def shrinkage_plot(
     styles = style.group_styles(groups)
     n = gl_p["n"].to_numpy(dtype=float)
     if log_n:
-        ax.set_xscale("log")
         xpos = n * np.exp(0.1 * (_dodge(n, 1.0) - n))
     else:
         xpos = _dodge(n, min(0.35, 0.02 * float(np.ptp(n))) if np.ptp(n) > 0 else 0.35)
@@ -1184,54 +1217,33 @@ def shrinkage_plot(
     ax.axhline(
         population,
         color=style.POPULATION_COLOR,
-        linestyle=(0, (4, 2)),
+        linestyle=_DASHED,
         linewidth=_lw(1.0),
         zorder=2,
         label="Population estimate (grand mean)",
         gid="population-estimate",
     )
-    ax.set_xlabel(f"Observations per {_group_noun(group or partial_pooling.group)} (n)")
+    ax.set_xlabel(f"Observations per {_group_noun(partial_pooling.group)} (n)")
     ax.set_ylabel(_parameter_label(partial_pooling, parameter))
     _param_axis_format(ax.yaxis, partial_pooling, parameter)
-    if log_n:
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _format_group_size_axis(ax, log_n=log_n)
     ax.set_title(
         title
         if title is not None
         else f"Shrinkage of {_group_noun(partial_pooling.group)} {parameter}s toward the population"
     )
     if legend:
+        dot = {"marker": "o", "linestyle": "none", "markersize": _ms(1.2)}
         key = [
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                markerfacecolor="white",
-                markeredgecolor="0.3",
-                markersize=_ms(1.2),
-                label="No pooling (own estimate)",
+            _legend_key(
+                "No pooling (own estimate)", **dot, markerfacecolor="white", markeredgecolor="0.3"
             ),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                color="0.3",
-                markersize=_ms(1.2),
-                label="Partial pooling (multilevel)",
-            ),
-            Line2D(
-                [],
-                [],
+            _legend_key("Partial pooling (multilevel)", **dot, color="0.3"),
+            _legend_key(
+                "Population estimate",
                 color=style.POPULATION_COLOR,
-                linestyle=(0, (4, 2)),
+                linestyle=_DASHED,
                 linewidth=_lw(1.0),
-                label="Population estimate",
             ),
         ]
         handles = key
@@ -1351,6 +1363,7 @@ def truth_plot(
             zorder=2,
         )
     handle_color = "0.35"
+    group_label = f"{_group_noun(result.group).capitalize()}s (± 95% interval)"
     ax.scatter(
         true,
         est,
@@ -1359,7 +1372,7 @@ def truth_plot(
         edgecolors="white",
         linewidths=0.5,
         zorder=3,
-        label=f"{_group_noun(result.group).capitalize()}s (± 95% interval)",
+        label=group_label,
         gid="group-estimates",
     )
     fe = result.fixed_effects.loc[parameter]
@@ -1422,14 +1435,8 @@ def truth_plot(
     ax.set_title(title)
     # Built by hand: the axes may hold other labelled artists (e.g. drawn by plt.gca()).
     handles: list[Any] = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="none",
-            color=handle_color,
-            markersize=_ms(1.3),
-            label=f"{_group_noun(result.group).capitalize()}s (± 95% interval)",
+        _legend_key(
+            group_label, marker="o", linestyle="none", color=handle_color, markersize=_ms(1.3)
         ),
         identity,
     ]
@@ -1512,7 +1519,7 @@ def caterpillar_plot(
     ax.axvline(
         reference,
         color=style.POPULATION_COLOR,
-        linestyle=(0, (4, 2)),
+        linestyle=_DASHED,
         linewidth=_lw(0.9),
         zorder=1,
         label="Population value",
@@ -1548,7 +1555,7 @@ def caterpillar_plot(
 _ERROR_STYLE: Mapping[str, Mapping[str, Any]] = {
     "no pooling": {
         "color": style.OKABE_ITO["vermillion"],
-        "linestyle": (0, (4, 2)),
+        "linestyle": _DASHED,
         "markerfacecolor": "white",
         "label": "No pooling (own estimate)",
     },
@@ -1647,13 +1654,7 @@ def pooling_error_plot(
         ax.yaxis.set_major_formatter(style.dollar_formatter(short=False))
     ax.set_ylim(bottom=0)
     sizes = np.unique(summary["n"].to_numpy(dtype=float))
-    if log_n:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _format_group_size_axis(ax, log_n=log_n)
     if len(sizes) <= _MANY_GROUPS:
         # A few group sizes: label exactly those.
         ax.set_xticks(sizes, [f"{v:g}" for v in sizes])

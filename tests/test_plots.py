@@ -414,6 +414,30 @@ def test_shrinkage_plot_refuses_a_part_that_does_not_vary(sim):
         plots.shrinkage_plot(sim, parameter="raise")
 
 
+def test_pooling_figures_without_data_name_the_fits_they_need(sim, fits):
+    # Each figure asks only for the fits it draws: shrinkage has no complete-pooling line.
+    with pytest.raises(ValueError, match="unless no_pooling and partial_pooling fits"):
+        plots.shrinkage_plot(partial_pooling=fits["varying_intercepts"])
+    with pytest.raises(ValueError, match="unless complete_pooling, no_pooling and partial_pooling"):
+        plots.pooling_grid(no_pooling=fits["no_pooling_intercepts"])
+    with pytest.raises(ValueError, match="model must be one of"):
+        plots.shrinkage_plot(sim, model="complete_pooling")
+
+
+def test_shrinkage_log_n_puts_group_sizes_on_a_log_axis(sim):
+    fig, ax = plt.subplots()
+    plots.shrinkage_plot(sim, log_n=True, ax=ax)
+    assert ax.get_xscale() == "log"
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(float(t) in {1, 2, 5, 10, 20, 50, 100} for t in ticks)
+    # Every arrow stays near its department's size: dodging scales it by at most exp(0.1).
+    sizes = sim.data.groupby(sim.group).size()
+    for g, arrow in _arrows(ax).items():
+        assert sizes[g] / 1.106 < arrow.xy[0] < sizes[g] * 1.106
+    plt.close(fig)
+
+
 # ----------------------------------------------------------------------------------- truth
 
 
