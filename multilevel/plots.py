@@ -1168,6 +1168,10 @@ def shrinkage_plot(
     colors = _colors_or_one(styles, groups)
     span = float(np.nanmax([*own, *pooled, population]) - np.nanmin([*own, *pooled, population]))
     for g, xp, a, b, c in zip(groups, xpos, own, pooled, colors, strict=True):
+        if not np.isfinite(a):
+            # No estimate of its own (a radon county measured on one floor has no own slope):
+            # its multilevel estimate is drawn, but there is nothing to draw an arrow from.
+            continue
         ann = ax.annotate(
             "",
             xy=(xp, b),

@@ -622,3 +622,19 @@ def test_pooling_error_plot_log_scale_and_bad_input(pooling_errors):
         plots.pooling_error_plot(pooling_errors.to_dict())
     with pytest.raises(ValueError, match=r"unknown methods \['best pooling'\]"):
         plots.pooling_error_plot(pooling_errors.assign(method="best pooling"))
+
+
+def test_shrinkage_plot_skips_arrows_for_groups_without_an_own_estimate(tmp_path):
+    """Radon counties measured on one floor only have no own slope: no arrow, and it still saves."""
+    homes = ml.datasets.radon()
+    fig, ax = plt.subplots()
+    ml.plots.shrinkage_plot(
+        homes, y="log_radon", x="floor", group="county", parameter="slope", ax=ax
+    )
+    no_pooling = ml.fit(homes, y="log_radon", x="floor", group="county", model="no_pooling")
+    has_own_slope = int(np.isfinite(no_pooling.group_lines["slope"]).sum())
+    arrows = [a for a in ax.texts if str(a.get_gid()).startswith("shrinkage-arrow:")]
+    assert 0 < has_own_slope < len(no_pooling.group_lines)
+    assert len(arrows) == has_own_slope
+    fig.savefig(tmp_path / "radon_slopes.png")
+    plt.close(fig)
