@@ -36,9 +36,11 @@ def _pyproject_requirements() -> dict[str, str]:
 def _conda_requirements() -> dict[str, str]:
     environment = yaml.safe_load((REPO / "environment.yml").read_text())
     result = {}
+    entries = []
     for entry in environment["dependencies"]:
-        if not isinstance(entry, str):
-            continue
+        # A `pip:` section lists packages taken from PyPI rather than conda-forge.
+        entries += entry.get("pip", []) if isinstance(entry, dict) else [entry]
+    for entry in entries:
         requirement = Requirement(entry.replace(" ", ""))
         result[_normalise(requirement.name)] = str(requirement.specifier)
     result.pop("python", None)
