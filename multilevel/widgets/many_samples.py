@@ -516,13 +516,15 @@ class ManySamplesExplorer(Explorer):
             ax.set_xlabel("Average raise ($ per year)")
             ax.set_ylabel("Sample")
             ax.xaxis.set_major_formatter(style.dollar_formatter(short=False))
-            ax.set_ylim(-1, _INTERVALS_SHOWN)
+            # Headroom above the intervals keeps the legend off them.
+            ax.set_ylim(-1, _INTERVALS_SHOWN * 1.3)
+            ax.set_yticks(range(0, _INTERVALS_SHOWN + 1, 10))
             self.intervals = LineCollection([], linewidths=self._width(1.6))
             ax.add_collection(self.intervals)
             self.ci_truth = ax.axvline(np.nan, color="black", lw=self._width(2))
             ax.plot([], [], color="#333333", lw=self._width(1.6), label="Covers the truth")
             ax.plot([], [], color="#D55E00", lw=self._width(1.6), label="Misses")
-            ax.legend(loc="upper right", fontsize="small", frameon=True, framealpha=0.9)
+            ax.legend(loc="upper center", ncol=2, fontsize="small", frameon=True, framealpha=0.9)
             for each in (self.ax_spread, self.ax_raise, self.ax_noise, self.ax_ci):
                 each.xaxis.set_major_locator(MaxNLocator(5))
 
