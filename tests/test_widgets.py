@@ -693,3 +693,13 @@ def test_in_a_running_kernel_the_figure_is_drawn_by_the_kernel_thread():
     asyncio.run(asyncio.wait_for(kernel(), 30))
     assert explorer.summary.n_samples == 60 and explorer.status.value.startswith("Done")
     assert drawn_in and all(t is threading.main_thread() for t in drawn_in)
+
+
+def test_axis_limits_move_when_a_marker_would_sit_on_the_edge():
+    from multilevel.widgets._base import _Limits
+
+    limits = _Limits()
+    assert limits.fit((0.0, 100.0), [20.0, 80.0]) is None  # well inside: no redraw needed
+    low, high = limits.fit((0.0, 100.0), [20.0, 99.9])  # a dot half cut off at the right edge
+    assert high > 99.9 + 0.05 * (99.9 - 20.0)
+    assert low < 20.0

@@ -303,7 +303,9 @@ class _Limits:
             span = max(abs(high) * 0.1, 1.0)
         cur_low, cur_high = current
         cur_span = cur_high - cur_low
-        inside = low >= cur_low and high <= cur_high
+        # A marker drawn right at the edge would be cut in half: keep a small margin clear.
+        margin = 0.04 * cur_span
+        inside = low >= cur_low + margin and high <= cur_high - margin
         if inside and span >= self.shrink * cur_span:
             return None
         return low - self.pad * span, high + self.pad * span
