@@ -101,7 +101,7 @@ def solve(sim: SimulatedData) -> Solution:
     intercepts = ml.fit(sim, model="varying_intercepts")
     test = ml.likelihood_ratio_test(intercepts, both)
     reml_statistic = 2 * (both.loglik - intercepts.loglik)
-    keep = "varying_both" if test.p_value < 0.05 else "varying_intercepts"
+    keep = "varying_both" if test.p_value_boundary < 0.05 else "varying_intercepts"
     other = OPTIONS[0] if keep == OPTIONS[1] else OPTIONS[1]
     return Solution(
         answers={
