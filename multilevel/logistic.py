@@ -9,8 +9,9 @@ statsmodels has no maximum-likelihood fit of this model (nothing like lme4's ``g
 (``fit_vb``) or at the joint posterior mode of the fixed effects, the group deviations and the
 group SD (``fit_map``). :func:`fit_logistic` uses ``fit_vb`` with a nearly flat prior on the
 fixed effects, so its estimates come close to ``glmer``'s (see ``tests/test_logistic.py``), and
-reports standard errors computed the way lme4 computes them, because the posterior SDs that
-variational Bayes reports for the fixed effects are far too small. It does not offer
+reports standard errors from the curvature of the likelihood with the group SD held at its
+estimate (as lme4 does for a fixed SD; ``glmer`` by default also lets the SD vary), because the
+posterior SDs that variational Bayes reports for the fixed effects are far too small. It does not offer
 ``fit_map``: depending on its random start, the joint mode can collapse to a group SD of
 practically 0 (a known pathology of joint modes in hierarchical models).
 

@@ -51,7 +51,7 @@ QUESTIONS = (
     choice(
         "q6",
         1,
-        "Why do small departments move the most?",
+        "Why are small departments pulled a larger share of the way towards the average?",
         right="With few faculty, a department's own estimate is noisy, so the model leans "
         "more on what all departments together say.",
         wrong=[
@@ -65,8 +65,9 @@ QUESTIONS = (
                 "Every department is in the fit; its estimate is a weighted compromise.",
             ),
             (
-                "Every department moves by the same amount; it only looks bigger.",
-                "Compare the moves of q4 and q5: they differ by department size.",
+                "Every department is pulled the same share of the way; it only looks bigger.",
+                "The share is the weight n / (n + sigma_y^2 / sigma_alpha^2): it depends on the "
+                "department's size.",
             ),
         ],
         at="B",
