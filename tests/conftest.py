@@ -8,12 +8,18 @@ matplotlib.use("Agg")
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """Show the browser test's key-press-to-redraw latencies, which xdist would swallow."""
-    lines = [
-        f"{report.nodeid}: {value:.3f} s"
-        for report in terminalreporter.stats.get("passed", [])
-        for key, value in getattr(report, "user_properties", [])
-        if key == "redraw_latency_s"
-    ]
+    lines = []
+    for report in terminalreporter.stats.get("passed", []):
+        properties = dict(getattr(report, "user_properties", []))
+        if "redraw_latency_s" not in properties:
+            continue
+        latency, budget = properties["redraw_latency_s"], properties.get("redraw_budget_s")
+        over = (
+            f"  (over the toy's time + 0.1 s = {budget:.3f} s)"
+            if budget is not None and latency > budget
+            else ""
+        )
+        lines.append(f"{report.nodeid}: {latency:.3f} s{over}")
     if lines:
         terminalreporter.write_sep("-", "browser: key press -> redrawn figure (median)")
         for line in lines:

@@ -51,6 +51,8 @@ __all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary"]
 
 _Z95 = 1.959963984540054
 _CHUNK_SECONDS = 0.25
+#: The first partial result is drawn sooner, so a slider step answers at once, not after a chunk.
+_FIRST_DRAW_SECONDS = 0.03
 _EXPERIENCE = (0, 25)
 _INTERVALS_SHOWN = 50
 #: A spread counts as "on the boundary" when it is below this fraction of the noise (for
@@ -392,6 +394,7 @@ class ManySamplesExplorer(Explorer):
         random, parts = _MODELS[plan.kind]
         rng = simdata.as_generator(plan.seed)
         last_draw = start
+        wait = _FIRST_DRAW_SECONDS
         previous = None
         # numpy's error state is per thread: no floating-point warnings from this loop.
         with np.errstate(all="ignore"), single_threaded_blas():
@@ -409,10 +412,10 @@ class ManySamplesExplorer(Explorer):
                     continue
                 rows.append(row)
                 now = time.perf_counter()
-                if now - last_draw >= _CHUNK_SECONDS and i + 1 < plan.n:
+                if now - last_draw >= wait and i + 1 < plan.n:
                     snapshot = _Snapshot(plan, list(rows), now - start, failures=list(failures))
                     self._deliver(snapshot)
-                    last_draw = now
+                    last_draw, wait = now, _CHUNK_SECONDS
 
     def _deliver(self, snapshot: _Snapshot) -> None:
         """Hand a snapshot to the kernel's thread (only the newest is kept)."""
