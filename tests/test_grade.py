@@ -481,6 +481,11 @@ def test_resume_regrades_changed_and_tampered_submissions_only(tmp_path):
     assert fresh.gradebook.equals(second.gradebook)
     assert list(out.rglob("*.tmp")) == []
 
+    (subs / "essay.txt").unlink()  # a file that is no longer submitted leaves no feedback behind
+    fourth = grade()
+    assert len(fourth.gradebook) == 1
+    assert [p.name for p in (out / "feedback").iterdir()] == ["bob.md"]
+
 
 @kernels
 def test_notebook_timeout_and_a_kernel_that_ignores_interrupts(tmp_path, monkeypatch):

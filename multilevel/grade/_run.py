@@ -995,8 +995,13 @@ def grade_submissions(
     frame = _gradebook_frame(ordered, spec)
     csv_path = output / GRADEBOOK_NAME
     feedback_dir = output / FEEDBACK_DIR
-    for name, result in zip(_feedback_names(ordered), ordered, strict=True):
+    names = _feedback_names(ordered)
+    for name, result in zip(names, ordered, strict=True):
         _atomic_write(feedback_dir / name, _feedback_text(result, spec))
+    # A submission that was removed, or whose id changed (a fixed placeholder id), leaves a
+    # feedback file no row matches: remove it, so the folder holds one file per gradebook row.
+    for stale in set(feedback_dir.glob("*.md")) - {feedback_dir / name for name in names}:
+        stale.unlink()
     _atomic_write(csv_path, _gradebook_csv(frame))
     return GradingRun(
         gradebook=frame,
