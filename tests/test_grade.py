@@ -550,6 +550,13 @@ def test_real_solution_scores_full_marks_and_untouched_exercise_zero(tmp_path):
     assert rows.loc["solution.ipynb", "exercise"] == "lesson2"  # read from the metadata
     assert rows.loc["untouched.ipynb", "total"] == 0
     assert rows.loc["untouched.ipynb", "status"] == "placeholder_student_id"
+    # Handed in with an id but nothing answered: a status of its own, not "ok" with 0 points.
+    (subs / "untouched.ipynb").write_text(
+        with_student_id(REPO / "exercises" / "lesson2_exercises.ipynb", "grade-blank")
+    )
+    rows = grade_submissions(subs, tmp_path / "out", progress=False).gradebook.set_index("file")
+    assert rows.loc["untouched.ipynb", "status"] == "unanswered"
+    assert rows.loc["solution.ipynb", "status"] == "ok"
 
 
 def test_cli_errors_are_plain_english_with_exit_code_2(tmp_path, capsys):

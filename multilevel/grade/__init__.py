@@ -23,7 +23,7 @@ gigantic output, the wrong exercise, no student id) gets a row with what could b
 
 ``status`` is one of (most severe first): ``unreadable``, ``wrong_exercise``, ``grader_error``,
 ``incomplete`` (kernel died, notebook timeout), ``missing_student_id``,
-``placeholder_student_id``, ``cell_timeout``, ``cell_errors``, ``duplicate_student_id``, ``ok``.
+``placeholder_student_id``, ``cell_timeout``, ``cell_errors``, ``duplicate_student_id``, ``unanswered``, ``ok``.
 
 Exit codes
 ----------

@@ -63,6 +63,7 @@ STATUS_ORDER = (
     "cell_timeout",
     "cell_errors",
     "duplicate_student_id",
+    "unanswered",
     "ok",
 )
 
@@ -647,7 +648,8 @@ class _Runner:
         if sub.exercise is not None and sub.exercise != self.exercise:
             text = (
                 f"this notebook is for exercise {sub.exercise!r}, not {self.exercise!r}; "
-                f"grade it with --exercise {sub.exercise}"
+                f"move it into a folder of its own and grade that folder with --exercise "
+                f"{sub.exercise}"
             )
             return self._without_kernel(sub, "wrong_exercise", text), True
 
@@ -707,6 +709,8 @@ class _Runner:
         )
         if key_problem:
             problems.append(("grader_error", key_problem))
+        if questions and all(q.status == "unanswered" for q in questions):
+            problems.append(("unanswered", "no question was answered (every qN is still ...)"))
         result = SubmissionResult(
             file=sub.file,
             sha256=sub.sha256,
