@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -351,13 +350,6 @@ class presentation_mode:  # noqa: N801 - reads as a function call, like contextl
 
     def __repr__(self) -> str:
         return f"presentation_mode(on={self.on})"
-
-
-@contextmanager
-def _course_rc() -> Iterator[None]:
-    """Course defaults inside a block, for figure functions called before use_course_style."""
-    with mpl.rc_context(COURSE_RC | (PRESENTATION_RC if _presentation_on else {})):
-        yield
 
 
 # ---------------------------------------------------------------------------- tick formatters
