@@ -202,7 +202,7 @@ class ShrinkageExplorer(SampleExplorer):
         # its mean experience. The multilevel estimate is the overall base plus weight times the
         # department's difference from it (exact for this model, given the fitted raise).
         own = np.bincount(codes, y - beta * x, n_groups) / n
-        partial = res.group_lines["intercept"].reindex(sim.truth.index).to_numpy(float)
+        partial = outcome.lines.intercept
         weight = n * tau**2 / (n * tau**2 + sigma**2) if sigma > 0 else np.ones_like(n)
         self.table = pd.DataFrame(
             {"n": n.astype(int), "own": own, "partial": partial, "truth": truth, "weight": weight},
