@@ -935,8 +935,12 @@ def grade_submissions(
     results: dict[str, SubmissionResult] = {}
     todo = []
     for sub in subs:
-        stored = _load_result(_result_path(output, sub.file), sub.sha256, target, key)
-        if resume and stored is not None:
+        stored = (
+            _load_result(_result_path(output, sub.file), sub.sha256, target, key)
+            if resume
+            else None
+        )
+        if stored is not None:
             results[sub.file] = stored
             bar.update(stored, resumed=True)
         else:
