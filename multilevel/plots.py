@@ -212,6 +212,8 @@ def _param_axis_format(axis: Any, result: Any, parameter: str) -> None:
 
 #: The dash pattern of population lines and of no-pooling lines (4 points on, 2 off).
 _DASHED = (0, (4, 2))
+#: Past this many groups colours no longer name them: figures drop the group legend (and the
+#: estimate plots draw every group in one colour).
 _MANY_GROUPS = 12
 _FEW_LEVELS = 5
 _ONE_COLOR = style.OKABE_ITO["blue"]
@@ -530,7 +532,7 @@ def fitted_lines_plot(
     show_population: bool | None = None,
     x_range: tuple[float, float] | None = None,
     legend: bool = True,
-    max_legend: int = 12,
+    max_legend: int = _MANY_GROUPS,
     title: str | None = None,
 ) -> Axes:
     """Data points by group with one fitted line per group, for any fitted model.
@@ -706,7 +708,7 @@ def four_models_plot(
     legend_handles = [h for h in handles if not h.get_label().startswith("Population")]
     legend_handles.append(pooled_handle)
     legend_handles += [h for h in handles if h.get_label().startswith("Population")]
-    if len(fits["varying_both"].group_lines) > 12:
+    if len(fits["varying_both"].group_lines) > _MANY_GROUPS:
         legend_handles = legend_handles[-2:]
     fig.legend(
         handles=legend_handles,
@@ -950,7 +952,7 @@ def pooling_plot(
         else f"Complete, no and partial pooling ({_title(partial.model).lower()})"
     )
     handles: list[Any] = []
-    if len(shown) <= 12:
+    if len(shown) <= _MANY_GROUPS:
         handles = _group_handles(styles, [g for g in styles if g in set(shown)])
         for h in handles:
             h.set_linestyle("-")
