@@ -84,6 +84,8 @@ __all__ = [
     "group_colors",
     "dollars",
     "dollar_slider",
+    "spread_slider",
+    "SPREAD_LABELS",
     "count_slider",
     "float_slider",
     "toggle",
@@ -194,13 +196,48 @@ def dollar_slider(
     )
 
 
-def count_slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
+#: The simulation's spreads as every explorer words them, on its slider and in its readout.
+SPREAD_LABELS = {
+    "base_sd": "Spread of base salaries between departments (SD)",
+    "raise_sd": "Spread of raises between departments (SD, per year)",
+    "noise_sd": "Spread of salaries within a department (SD)",
+}
+# Their slider ranges in dollars: low, high, step.
+_SPREAD_RANGES = {
+    "base_sd": (0, 20_000, 500),
+    "raise_sd": (0, 1_500, 25),
+    "noise_sd": (500, 20_000, 500),
+}
+
+
+def spread_slider(name: str, value: float) -> widgets.IntSlider:
+    """The slider for one of the simulation's spreads, with the same label and range everywhere.
+
+    Parameters
+    ----------
+    name : {"base_sd", "raise_sd", "noise_sd"}
+        Which spread: of base salaries between departments, of raises between departments
+        ($ per year) or of salaries within a department.
+    value : float
+        Starting value in dollars.
+
+    Example
+    -------
+    >>> spread_slider("noise_sd", 5_000).min
+    500
+    """
+    return dollar_slider(SPREAD_LABELS[name], value, *_SPREAD_RANGES[name])
+
+
+def count_slider(
+    description: str, value: int, low: int, high: int, step: int = 1
+) -> widgets.IntSlider:
     """A slider for a whole number (departments, faculty, samples)."""
     return widgets.IntSlider(
         value=value,
         min=low,
         max=high,
-        step=1,
+        step=step,
         description=description,
         readout_format=",d",
         continuous_update=True,

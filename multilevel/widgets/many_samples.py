@@ -41,9 +41,9 @@ from ._base import (
     Explorer,
     button,
     count_slider,
-    dollar_slider,
     dollars,
     single_threaded_blas,
+    spread_slider,
 )
 from ._fitting import arrays
 
@@ -180,29 +180,14 @@ class ManySamplesExplorer(Explorer):
             style={"description_width": "0px"},
             layout=widgets.Layout(width="290px"),
         )
-        c["base_sd"] = dollar_slider(
-            "Spread of base salaries between departments (SD)", 8_000, 0, 20_000, 500
-        )
-        c["raise_sd"] = dollar_slider(
-            "Spread of raises between departments (SD, per year)", 300, 0, 1_500, 25
-        )
-        c["noise_sd"] = dollar_slider(
-            "Spread of salaries within a department (SD)", 5_000, 500, 20_000, 500
-        )
+        c["base_sd"] = spread_slider("base_sd", 8_000)
+        c["raise_sd"] = spread_slider("raise_sd", 300)
+        c["noise_sd"] = spread_slider("noise_sd", 5_000)
         c["n_departments"] = count_slider("Number of departments", n_departments, 2, 50)
         c["faculty_per_department"] = count_slider(
             "Faculty per department", faculty_per_department, 1, 50
         )
-        c["n_samples"] = widgets.IntSlider(
-            value=n_samples,
-            min=10,
-            max=2_000,
-            step=10,
-            description="Number of samples",
-            readout_format=",d",
-            style={"description_width": "0px"},
-            layout=widgets.Layout(width="290px"),
-        )
+        c["n_samples"] = count_slider("Number of samples", n_samples, 10, 2_000, step=10)
         c["run"] = button("Run", "Simulate and fit this many samples", icon="play")
         c["stop"] = button("Stop", "Stop the run; the samples fitted so far are kept", icon="stop")
         c["stop"].disabled = True

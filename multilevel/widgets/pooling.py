@@ -20,6 +20,7 @@ import simdata
 
 from .. import style
 from ._base import (
+    SPREAD_LABELS,
     SampleExplorer,
     button,
     count_slider,
@@ -28,6 +29,7 @@ from ._base import (
     float_slider,
     from_frontend,
     group_colors,
+    spread_slider,
     toggle,
 )
 from ._fitting import Lines, arrays, complete_pooling, no_pooling
@@ -103,18 +105,12 @@ class PoolingExplorer(SampleExplorer):
         c = self.controls
         varying = self.spec["parts"]
         if "intercept" in varying:
-            c["base_sd"] = dollar_slider(
-                "Spread of base salaries between departments (SD)", d["base_sd"], 0, 20_000, 500
-            )
+            c["base_sd"] = spread_slider("base_sd", d["base_sd"])
         if "slope" in varying:
-            c["raise_sd"] = dollar_slider(
-                "Spread of raises between departments (SD, per year)", d["raise_sd"], 0, 1_500, 25
-            )
+            c["raise_sd"] = spread_slider("raise_sd", d["raise_sd"])
         if kind == "both":
             c["correlation"] = float_slider("Correlation of base and raise", 0.0, -1.0, 1.0, 0.05)
-        c["noise_sd"] = dollar_slider(
-            "Spread of salaries within a department (SD)", d["noise_sd"], 500, 20_000, 500
-        )
+        c["noise_sd"] = spread_slider("noise_sd", d["noise_sd"])
         c["raise_mean"] = dollar_slider(
             "Average raise per year of experience", 1_500, 0, 4_000, 100
         )
@@ -514,7 +510,7 @@ class PoolingExplorer(SampleExplorer):
         if "intercept" in self.spec["parts"]:
             rows.append(
                 [
-                    "Spread of base salaries between departments (SD)",
+                    SPREAD_LABELS["base_sd"],
                     dollars(pop["base_sd"]),
                     dollars(sample_sd["intercept"]),
                     dollars(est("intercept")),
@@ -523,7 +519,7 @@ class PoolingExplorer(SampleExplorer):
         if "slope" in self.spec["parts"]:
             rows.append(
                 [
-                    "Spread of raises between departments (SD, per year)",
+                    SPREAD_LABELS["raise_sd"],
                     dollars(pop["raise_sd"]),
                     dollars(sample_sd["slope"]),
                     dollars(est("slope")),
@@ -546,7 +542,7 @@ class PoolingExplorer(SampleExplorer):
             )
         rows.append(
             [
-                "Spread of salaries within a department (SD)",
+                SPREAD_LABELS["noise_sd"],
                 dollars(pop["noise_sd"]),
                 "",
                 dollars(np.nan if res is None else float(res.residual_sd)),
