@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -1034,9 +1034,7 @@ def _with_duplicates(result: SubmissionResult, everyone: Any) -> SubmissionResul
         "duplicate_student_id",
         f"another submission has the same student id ({', '.join(others[:3])})",
     )
-    return SubmissionResult(
-        **{**asdict(result), "questions": result.questions, "problems": (*result.problems, problem)}
-    )
+    return replace(result, problems=(*result.problems, problem))
 
 
 __all__ = [
