@@ -599,6 +599,11 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _needs_kernel(sub: _Submission, exercise: str) -> bool:
+    """False for submissions graded without running them (unreadable, wrong exercise)."""
+    return sub.problem is None and sub.exercise in (None, exercise)
+
+
 class _Runner:
     def __init__(
         self,
@@ -635,10 +640,6 @@ class _Runner:
             questions=_zero(self.spec, f"not graded: {text}"),
             problems=((code, text),),
         )
-
-    def needs_kernel(self, sub: _Submission) -> bool:
-        """False for submissions graded without running them (unreadable, wrong exercise)."""
-        return sub.problem is None and sub.exercise in (None, self.exercise)
 
     async def grade(self, sub: _Submission) -> tuple[SubmissionResult, bool]:
         """Grade one submission; returns the result and whether it may be stored for resume."""
@@ -950,7 +951,7 @@ def grade_submissions(
     async def grade_all(run_dir: Path) -> None:
         packages = await asyncio.to_thread(_prepare_packages, run_dir)
         server = None
-        n_kernels = sum(s.problem is None and s.exercise in (None, target) for s in todo)
+        n_kernels = sum(_needs_kernel(s, target) for s in todo)
         if fork_server and hasattr(os, "fork") and n_kernels >= _FORK_SERVER_MIN:
             preloaded = run_dir / "preloaded"
             await asyncio.to_thread(shutil.copytree, packages, preloaded)
@@ -983,7 +984,7 @@ def grade_submissions(
         slots = asyncio.Semaphore(jobs)
 
         async def one(sub: _Submission) -> None:
-            if runner.needs_kernel(sub):
+            if _needs_kernel(sub, target):
                 async with slots:
                     result, storable = await runner.grade(sub)
             else:
