@@ -43,7 +43,8 @@ For the gradebook (API contract)
     send the JSON out, then grade it in the grader's own process: grading never touches a
     student's objects (a student's ``__eq__`` cannot make a wrong answer right).
     ``answer_variables_code(question_ids)`` is Python source that prints that JSON, one line
-    prefixed with ``ANSWER_JSON_PREFIX``, for the grader to run as an extra cell.
+    prefixed with ``ANSWER_JSON_PREFIX``, to append as an extra cell when running a notebook
+    by other means (the gradebook reads answers through its own capture helper instead).
 ``Feedback``
     ``question``, ``status`` (``"correct"``, ``"incorrect"``, ``"unanswered"``, ``"invalid"``),
     ``correct`` (bool), ``points``, ``max_points``, ``message`` (plain English, one or two
@@ -308,7 +309,8 @@ def _describe(value: Any) -> Answer:
 def answer_variables_code(question_ids: Sequence[str]) -> str:
     """Python source that prints the student's answers as one line of JSON.
 
-    The grader appends it as a final cell; the line starts with ``ANSWER_JSON_PREFIX``.
+    Append it as a final cell to read the answers out of an executed notebook (the gradebook
+    uses its own capture helper instead); the line starts with ``ANSWER_JSON_PREFIX``.
     Variables that do not exist come out as ``{"kind": "missing"}``.
 
     Examples

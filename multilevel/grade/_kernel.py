@@ -67,9 +67,9 @@ class ExecutionReport:
     Attributes
     ----------
     answers : dict
-        Answer variable name -> plain value (as decoded from JSON), for the names that were
-        defined after the last cell that completed. Unsupported values are dicts with an
-        ``"__unsupported__"`` key holding the type name.
+        Answer variable name -> ``multilevel.checks.describe_answer(value).to_json()`` (a
+        plain dict, as decoded from JSON), for the names that were defined after the last
+        cell that completed.
     n_cells, n_run : int
         Code cells in the notebook; cells sent to the kernel.
     problems : tuple of CellProblem
@@ -316,8 +316,8 @@ async def run_notebook(
     >>> report = asyncio.run(run_notebook(["q1 = 1 + 1"], names=["q1"],
     ...     workdir=Path(tempfile.mkdtemp()), env=dict(os.environ, PYTHONPATH=...),
     ...     cell_timeout=10, notebook_timeout=30))  # doctest: +SKIP
-    >>> report.answers  # doctest: +SKIP
-    {'q1': 2}
+    >>> report.answers["q1"]["value"]  # doctest: +SKIP
+    2.0
     """
     started = time.perf_counter()
     expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
