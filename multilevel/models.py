@@ -54,12 +54,6 @@ _RANDOM = {
     "varying_both": "both",
     "varying_both_uncorrelated": "both_uncorrelated",
 }
-_LME4 = {
-    "varying_intercepts": "(1 | {g})",
-    "varying_slopes": "(0 + {x} | {g})",
-    "varying_both": "(1 + {x} | {g})",
-    "varying_both_uncorrelated": "(1 + {x} || {g})",
-}
 _VARYING = ("intercepts", "slopes", "both")
 _Z95 = float(scipy.stats.norm.ppf(0.975))
 # lme4's isSingular() tolerance on the relative Cholesky factor: an SD below this fraction of
@@ -579,7 +573,7 @@ def fit(
             reml=bool(reml),
             start_rel_cov=start_cov,
         )
-        result = _tables_from_engine(engine_fit, codes, groups, n_obs)
+        result = _tables_from_engine(engine_fit, codes, groups)
     boundary, boundary_notes = _judge_boundary(model, result, engine_fit, x, group)
     notes.extend(boundary_notes)
     if not result["converged"]:
@@ -872,7 +866,7 @@ def _fit_no_pooling(
 
 
 def _tables_from_engine(
-    ef: engine.EngineFit, codes: np.ndarray, groups: pd.Index, n_obs: int
+    ef: engine.EngineFit, codes: np.ndarray, groups: pd.Index
 ) -> dict[str, Any]:
     g = len(groups)
     fe = _fixed_table(ef.beta, np.sqrt(np.diag(ef.beta_cov)))
@@ -987,25 +981,21 @@ def _fit_statsmodels(internals: _Internals, spec: tuple) -> Any:
             }[varying]
             return smf.ols(formula, frame).fit()
         ef = internals.engine_fit
-        scale = ef.sigma**2
         rel = ef.rel_cov + 1e-9 * np.eye(len(ef.parts))
         kwargs: dict[str, Any] = {"groups": group}
-        if model == "varying_intercepts":
-            kwargs["re_formula"] = "1"
-            start = MixedLMParams.from_components(ef.beta, cov_re=rel)
-        elif model == "varying_slopes":
-            kwargs["re_formula"] = f"0 + {x}"
-            start = MixedLMParams.from_components(ef.beta, cov_re=rel)
-        elif model == "varying_both":
-            kwargs["re_formula"] = f"1 + {x}"
-            start = MixedLMParams.from_components(ef.beta, cov_re=rel)
-        else:
+        if model == "varying_both_uncorrelated":
             kwargs["re_formula"] = "1"
             kwargs["vc_formula"] = {x: f"0 + {x}"}
             start = MixedLMParams.from_components(
                 ef.beta, cov_re=rel[:1, :1], vcomp=np.array([rel[1, 1]])
             )
-        del scale
+        else:
+            kwargs["re_formula"] = {
+                "varying_intercepts": "1",
+                "varying_slopes": f"0 + {x}",
+                "varying_both": f"1 + {x}",
+            }[model]
+            start = MixedLMParams.from_components(ef.beta, cov_re=rel)
         md = smf.mixedlm(f"{y} ~ {rhs}", frame, **kwargs)
         return md.fit(reml=reml, start_params=start, method=["lbfgs"])
 
