@@ -928,12 +928,7 @@ def _judge_boundary(
     # theta is relative to the residual SD (for slopes: per SD of x), so this judgement does
     # not depend on the units of the data, unlike statsmodels' "variance below 0.01" warning.
     q = len(ef.parts)
-    index = (
-        [(0, 0)] if q == 1 else ([(0, 0), (1, 0), (1, 1)] if ef.correlated else [(0, 0), (1, 1)])
-    )
-    lam = np.zeros((q, q))
-    for (i, j), t in zip(index, ef.theta, strict=True):
-        lam[i, j] = t
+    lam = engine._lambda(ef.theta, q, ef.correlated)
     rel_sd = np.sqrt(np.diag(lam @ lam.T))
     zero = [ef.parts[i] for i in range(q) if rel_sd[i] < _BOUNDARY_TOL]
     boundary = False
