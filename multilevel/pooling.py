@@ -124,12 +124,13 @@ def pooling_weights(result: FitResult) -> pd.DataFrame:
         raise ValueError("result has no data attached; fit it again with multilevel.fit")
     fe = result.fixed_effects["estimate"]
     intercept = float(fe["intercept"])
-    slope = float(fe["slope"]) if "slope" in fe.index and internals.x is not None else 0.0
-    y = np.asarray(internals.y, dtype=float)
-    x = np.zeros_like(y) if internals.x is None else np.asarray(internals.x, dtype=float)
-    codes = np.asarray(internals.codes)
-    k = len(internals.groups)
-    count = np.bincount(codes, minlength=k).astype(float)
+    slope = float(fe.get("slope", 0.0))
+    # The raw (centred) data are not public; group sizes and labels are, in group_lines.
+    y, codes = internals.y, internals.codes
+    x = np.zeros_like(y) if internals.x is None else internals.x
+    lines = result.group_lines
+    k = len(lines)
+    count = lines["n"].to_numpy(dtype=float)
     if parameter == "intercept":
         # The group's own average with the common slope taken out: precision n_j / sigma_y^2.
         information = count
@@ -160,7 +161,7 @@ def pooling_weights(result: FitResult) -> pd.DataFrame:
             "population": population,
             "weighted_average": weighted,
         },
-        index=pd.Index(internals.groups, name=result.group),
+        index=lines.index,
     )
     order = sorted(range(k), key=lambda i: (int(count[i]), str(table.index[i])))
     return table.iloc[order]
