@@ -995,12 +995,6 @@ def _fit_statsmodels(internals: _Internals, spec: tuple) -> Any:
         return md.fit(reml=reml, start_params=start, method=["lbfgs"])
 
 
-def _param_count(model: str) -> int:
-    parts, correlated = engine.RANDOM_PARTS[_RANDOM[model]]
-    q = len(parts)
-    return 3 + (q * (q + 1) // 2 if correlated else q)
-
-
 def likelihood_ratio_test(smaller: FitResult, larger: FitResult) -> LikelihoodRatioTest:
     """Compare two nested models fitted to the same data by a likelihood-ratio test.
 
@@ -1050,7 +1044,7 @@ def likelihood_ratio_test(smaller: FitResult, larger: FitResult) -> LikelihoodRa
         raise ModelError("smaller and larger must be fitted to the same data (y, x, group, center)")
     ps, cs = engine.RANDOM_PARTS[_RANDOM[smaller.model]]
     pl, cl = engine.RANDOM_PARTS[_RANDOM[larger.model]]
-    df = _param_count(larger.model) - _param_count(smaller.model)
+    df = larger._internals.engine_fit.n_params - smaller._internals.engine_fit.n_params
     if not set(ps) <= set(pl) or (cs and not cl) or df <= 0:
         raise ModelError(
             f"{smaller.model!r} is not nested in {larger.model!r}; pass the simpler model as "
