@@ -647,17 +647,12 @@ def _check_fittable(
             f"group={gname!r} has only one group; {model} needs at least two {gs} "
             f"(use model='complete_pooling' for a single line)"
         )
-    parts = (
-        ("intercept", "slope")
-        if model == "no_pooling" and varying == "both"
-        else (
-            ("intercept",)
-            if model == "no_pooling" and varying == "intercepts"
-            else ("slope",)
-            if model == "no_pooling"
-            else engine.RANDOM_PARTS[_RANDOM[model]][0]
+    if model == "no_pooling":
+        parts = {"intercepts": ("intercept",), "slopes": ("slope",)}.get(
+            varying, ("intercept", "slope")
         )
-    )
+    else:
+        parts = engine.RANDOM_PARTS[_RANDOM[model]][0]
     n_j = np.bincount(codes, minlength=n_groups)
     if model != "no_pooling" and y.size <= len(parts) * n_groups:
         raise ModelError(
