@@ -12,6 +12,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 REPO = Path(__file__).resolve().parent.parent
+#: Folders whose notebooks a reader opens: the lessons, the solutions and the exercises.
+NOTEBOOK_FOLDERS = ("course", "solutions", "exercises")
+#: Every notebook of those folders, relative to ``REPO``, sorted.
+NOTEBOOKS = sorted(
+    path.relative_to(REPO)
+    for folder in NOTEBOOK_FOLDERS
+    for path in (REPO / folder).glob("*.ipynb")
+)
 
 # Text that must never reach a reader: a warning, a traceback, or the text fallback that JupyterLab
 # shows when a widget failed to render.

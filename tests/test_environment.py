@@ -6,18 +6,18 @@ from __future__ import annotations
 import ast
 import sys
 from importlib.metadata import packages_distributions
-from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
+
+from tests.notebook_runner import NOTEBOOKS, REPO
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-REPO = Path(__file__).resolve().parent.parent
 FIRST_PARTY = {"simdata", "multilevel", "tests"}
 
 
@@ -76,19 +76,19 @@ def _course_sources() -> list[tuple[str, str]]:
     sources = []
     for folder in ("simdata", "multilevel"):
         sources += [(str(p), p.read_text()) for p in (REPO / folder).rglob("*.py")]
-    for folder in ("course", "solutions", "exercises"):
-        for path in (REPO / folder).glob("*.ipynb"):
-            nb = nbformat.read(path, as_version=4)
-            code = "\n".join(
-                "\n".join(
-                    line
-                    for line in cell.source.splitlines()
-                    if not line.lstrip().startswith(("%", "!"))
-                )
-                for cell in nb.cells
-                if cell.cell_type == "code"
+    for relative_path in NOTEBOOKS:
+        path = REPO / relative_path
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(
+            "\n".join(
+                line
+                for line in cell.source.splitlines()
+                if not line.lstrip().startswith(("%", "!"))
             )
-            sources.append((str(path), code))
+            for cell in nb.cells
+            if cell.cell_type == "code"
+        )
+        sources.append((str(path), code))
     return sources
 
 

@@ -7,13 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.notebook_runner import REPO, find_problems
+from tests.notebook_runner import NOTEBOOKS, REPO, find_problems
 
-NOTEBOOKS = sorted(
-    p.relative_to(REPO)
-    for folder in ("course", "solutions", "exercises")
-    for p in (REPO / folder).glob("*.ipynb")
-)
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "multilevel"}
 ALLOWED_CELL_METADATA = {"tags", "slideshow", "editable", "deletable"}
 

@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebook_runner import REPO, execute_notebook
+from tests.notebook_runner import NOTEBOOKS, REPO, execute_notebook
 
-FOLDERS = ("course", "solutions", "exercises")
-NOTEBOOKS = sorted(
-    path.relative_to(REPO) for folder in FOLDERS for path in (REPO / folder).glob("*.ipynb")
-)
 # A lesson must run in well under a minute; this is a safety net against a hang, not a benchmark.
 LESSON_TIMEOUT_SECONDS = 180
 
