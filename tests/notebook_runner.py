@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -74,25 +76,34 @@ def find_problems(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
-def execute_notebook(path: Path, *, timeout: int = 120, allow_errors: bool = False) -> NotebookRun:
+def execute_notebook(
+    path: Path, *, timeout: int = 120, allow_errors: bool = False, kernels: Path | None = None
+) -> NotebookRun:
     """Run ``path`` top to bottom in a fresh ``python3`` kernel, in a copy, from its own folder.
 
-    The file on disk is never modified.
+    ``kernels`` is a folder of kernelspecs whose ``python3`` is started instead of the installed
+    one (another virtual environment's, say). The file on disk is never modified.
     """
     nb = nbformat.read(path, as_version=4)
     nb = copy.deepcopy(nb)
+    km = None
+    if kernels is not None:
+        specs = KernelSpecManager(kernel_dirs=[str(kernels)], ensure_native_kernel=False)
+        km = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         client = NotebookClient(
             nb,
+            km=km,
             timeout=timeout,
             kernel_name="python3",
             allow_errors=allow_errors,
             resources={"metadata": {"path": str(path.parent)}},
         )
         try:
-            client.execute()
+            # cleanup_kc: shut the kernel down afterwards, also when its manager is ours (km).
+            client.execute(cleanup_kc=True)
         except CellExecutionError as error:
             return NotebookRun(nb, (*find_problems(nb), str(error).splitlines()[0]))
     finally:

@@ -34,6 +34,8 @@ import mark_slides  # noqa: E402
 
 sys.path.pop(0)
 
+from tests.notebook_runner import execute_notebook  # noqa: E402
+
 
 # --------------------------------------------------------------------------------------------
 # Slides
@@ -267,26 +269,11 @@ def _write_kernelspec(python: Path, kernels: Path) -> None:
     (spec / "kernel.json").write_text(json.dumps(spec_json))
 
 
-def _execute(nb: nbformat.NotebookNode, kernels: Path, cwd: Path) -> None:
-    """Run ``nb`` in place in a new kernel from ``kernels``, then shut that kernel down."""
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-    from nbclient import NotebookClient
-
-    specs = KernelSpecManager(kernel_dirs=[str(kernels)], ensure_native_kernel=False)
-    km = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
-    km.start_kernel(cwd=str(cwd))
-    try:
-        NotebookClient(nb, km=km, timeout=180, allow_errors=True).execute()
-    finally:
-        km.shutdown_kernel(now=True)
-
-
 @pytest.mark.notebook
 @pytest.mark.timeout(FRESH_BUDGET_SECONDS + 60)
-def test_fresh_environment_from_pyproject_runs_every_notebook(tmp_path: Path) -> None:
-    from tests.notebook_runner import find_problems
-
+def test_fresh_environment_from_pyproject_runs_every_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started = time.perf_counter()
     source = tmp_path / "source"
     source.mkdir()
@@ -316,32 +303,27 @@ def test_fresh_environment_from_pyproject_runs_every_notebook(tmp_path: Path) ->
     # everything a class runs, from a plain pip install.
     lessons = tmp_path / "course"
     lessons.mkdir()
-    for path in [*LESSONS, *sorted((REPO / "solutions").glob("*.ipynb"))]:
+    for path in [*LESSONS, *EXERCISES]:
         shutil.copyfile(path, lessons / path.name)
-    env_backup = dict(os.environ)
-    os.environ.pop("PYTHONPATH", None)
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # The kernels inherit this environment: no PYTHONPATH may lead them back to the repository.
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    kernels = tmp_path / "kernels"
+    _write_kernelspec(python, kernels)
+    probe = tmp_path / "probe.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_PROBE)]), probe)
+    run = execute_notebook(probe, kernels=kernels, timeout=180, allow_errors=True)
+    prefix, multilevel_file, simdata_file = run.notebook.cells[0].outputs[0].text.split()
+    assert Path(prefix).resolve() == venv.resolve(), f"the kernel ran in {prefix}"
+    for file in (multilevel_file, simdata_file):
+        assert Path(file).resolve().is_relative_to(venv.resolve()), (
+            f"the kernel imported {file}, not the fresh install"
+        )
     problems, timings = [], []
-    try:
-        kernels = tmp_path / "kernels"
-        _write_kernelspec(python, kernels)
-        probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_PROBE)])
-        _execute(probe, kernels, lessons)
-        prefix, multilevel_file, simdata_file = probe.cells[0].outputs[0].text.split()
-        assert Path(prefix).resolve() == venv.resolve(), f"the kernel ran in {prefix}"
-        for file in (multilevel_file, simdata_file):
-            assert Path(file).resolve().is_relative_to(venv.resolve()), (
-                f"the kernel imported {file}, not the fresh install"
-            )
-        for path in sorted(lessons.glob("*.ipynb")):
-            lesson_started = time.perf_counter()
-            nb = nbformat.read(path, as_version=4)
-            _execute(nb, kernels, lessons)
-            timings.append(f"{path.name} {time.perf_counter() - lesson_started:.0f} s")
-            problems += [f"{path.name}: {p}" for p in find_problems(nb)]
-    finally:
-        os.environ.clear()
-        os.environ.update(env_backup)
+    for path in sorted(lessons.glob("*.ipynb")):
+        lesson_started = time.perf_counter()
+        run = execute_notebook(path, kernels=kernels, timeout=180, allow_errors=True)
+        timings.append(f"{path.name} {time.perf_counter() - lesson_started:.0f} s")
+        problems += [f"{path.name}: {p}" for p in run.problems]
     total = time.perf_counter() - started
     print(f"pip install {installed:.0f} s; " + ", ".join(timings) + f"; total {total:.0f} s")
     assert not problems, "lessons failed in a fresh environment:\n" + "\n".join(problems)
