@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +83,7 @@ def execute_notebook(
     ``kernels`` is a folder of kernelspecs whose ``python3`` is started instead of the installed
     one (another virtual environment's, say). The file on disk is never modified.
     """
-    nb = nbformat.read(path, as_version=4)
-    nb = copy.deepcopy(nb)
+    nb = nbformat.read(path, as_version=4)  # a new object: the run never touches the file
     km = None
     if kernels is not None:
         specs = KernelSpecManager(kernel_dirs=[str(kernels)], ensure_native_kernel=False)
