@@ -28,20 +28,18 @@ def median_seconds(make: Callable[[], simdata.SimulatedData]) -> tuple[float, in
 
 
 def main() -> None:
+    groups = 1_000
     cases: dict[str, Callable[[], simdata.SimulatedData]] = {
         "faculty_salaries": lambda: simdata.faculty_salaries(
-            n_departments=1_000, faculty_per_department=ROWS // 1_000, seed=0
+            n_departments=groups, faculty_per_department=ROWS // groups, seed=0
+        ),
+        "school_admissions": lambda: simdata.school_admissions(
+            n_schools=groups, students_per_school=ROWS // groups, seed=0
+        ),
+        "hospital_patients": lambda: simdata.hospital_patients(
+            n_hospitals=groups, patients_per_hospital=ROWS // groups, seed=0
         ),
     }
-    for optional, groups_kw, size_kw in [
-        ("school_admissions", "n_schools", "students_per_school"),
-        ("hospital_patients", "n_hospitals", "patients_per_hospital"),
-    ]:
-        if hasattr(simdata, optional):
-            func = getattr(simdata, optional)
-            cases[optional] = lambda f=func, g=groups_kw, s=size_kw: f(
-                **{g: 1_000, s: ROWS // 1_000}, seed=0
-            )
     for name, make in cases.items():
         seconds, rows = median_seconds(make)
         print(f"{name} {rows:,} rows: {seconds:.3f} s (median of {REPEATS})")
