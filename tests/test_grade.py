@@ -440,13 +440,15 @@ def test_feedback_file_per_student_with_pass_fail_and_hints(batch):
 
 
 @kernels
-def test_resume_reuses_every_stored_result(batch):
-    started = time.perf_counter()
+def test_resume_reuses_every_stored_result(batch, monkeypatch):
+    async def no_kernel(*args, **kwargs):
+        raise AssertionError("a resumed run must not start a kernel")
+
+    monkeypatch.setattr("multilevel.grade._run._run_notebook", no_kernel)
     again = grade_submissions(
         batch["subs"], batch["out"], exercise="tiny", progress=False, exercises=TINY_EXERCISES
     )
     assert again.n_graded == 0 and again.n_resumed == len(BATCH)
-    assert time.perf_counter() - started < 5  # no kernel was started
     assert again.gradebook.equals(batch["run"].gradebook)
 
 
@@ -496,7 +498,6 @@ def test_notebook_timeout_and_a_kernel_that_ignores_interrupts(tmp_path, monkeyp
     (subs / "slow.ipynb").write_text(notebook(honest("slow", *slow)))
     stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     (subs / "stubborn.ipynb").write_text(notebook(honest("stubborn", stubborn)))
-    started = time.perf_counter()
     run = grade_submissions(
         subs,
         tmp_path / "out",
@@ -514,7 +515,6 @@ def test_notebook_timeout_and_a_kernel_that_ignores_interrupts(tmp_path, monkeyp
     assert "did not respond to an interrupt" in stubborn_row["reason"]
     for row in (slow_row, stubborn_row):  # q1 came before the trouble, q2 and q3 after it
         assert (row["q1"], row["q2"], row["q3"]) == (2, 0, 0)
-    assert time.perf_counter() - started < 30
 
 
 # --------------------------------------------------------------------------------------------

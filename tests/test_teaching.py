@@ -247,8 +247,9 @@ def test_binder_files_are_at_the_root() -> None:
 
 #: What a fresh install needs from the repository: the packaging files and the two packages.
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", "simdata", "multilevel")
-#: The fresh-environment test's whole budget (pip install plus every lesson), in seconds.
-FRESH_BUDGET_SECONDS = 420
+#: A guard against a hang, not a budget: the fresh install plus every lesson takes about 2 minutes
+#: on a quiet 2-core machine and several times that on a busy one.
+FRESH_HANG_GUARD_SECONDS = 2400
 
 _PROBE = """
 import sys, multilevel, simdata
@@ -270,7 +271,8 @@ def _write_kernelspec(python: Path, kernels: Path) -> None:
 
 
 @pytest.mark.notebook
-@pytest.mark.timeout(FRESH_BUDGET_SECONDS + 60)
+@pytest.mark.slow
+@pytest.mark.timeout(FRESH_HANG_GUARD_SECONDS)
 def test_fresh_environment_from_pyproject_runs_every_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -327,7 +329,6 @@ def test_fresh_environment_from_pyproject_runs_every_notebook(
     total = time.perf_counter() - started
     print(f"pip install {installed:.0f} s; " + ", ".join(timings) + f"; total {total:.0f} s")
     assert not problems, "lessons failed in a fresh environment:\n" + "\n".join(problems)
-    assert total < FRESH_BUDGET_SECONDS, f"took {total:.0f} s (budget {FRESH_BUDGET_SECONDS} s)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,6 +345,7 @@ def test_guide_make_lab_and_make_slides_use_the_same_switch() -> None:
     )
 
 
+@pytest.mark.slow
 def test_one_switch_before_the_lesson_reaches_plots_and_explorers() -> None:
     """A kernel started with the switch draws the lesson's figures and explorers large."""
     code = (
