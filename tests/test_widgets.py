@@ -293,6 +293,7 @@ def test_shrinkage_ratio_controls_pull():
     assert any("ratio to 0" in n for n in explorer.notes), explorer.notes
 
 
+@pytest.mark.slow
 # ---------------------------------------------------------------------------- many samples
 def test_many_samples_summary_matches_its_estimates_and_truth():
     explorer = mw.many_samples_explorer(seed=1, n_samples=60)
@@ -327,18 +328,47 @@ def test_many_samples_fits_agree_with_ml_fit():
         assert row["residual_sd"] == pytest.approx(fit.residual_sd, rel=1e-6)
         for part in parts:
             assert row[f"sd_{part}"] == pytest.approx(fit.group_sd[part], rel=1e-6)
-        assert row["boundary"] == fit.boundary
 
 
-def test_many_samples_200_within_two_seconds_of_cpu():
+@pytest.mark.parametrize(
+    ("random", "model", "parts"),
+    [
+        ("intercept", "varying_intercepts", ("intercept",)),
+        ("slope", "varying_slopes", ("slope",)),
+    ],
+    ids=["intercepts", "slopes"],
+)
+def test_many_samples_boundary_flag_agrees_with_ml_fit_at_the_boundary(random, model, parts):
+    """Where departments truly do not differ, about half the fits put the spread at 0.
+
+    The explorer's "fits on the boundary" share counts a spread estimated as 0; with one varying
+    part that is exactly ``ml.fit``'s ``boundary``. Both kinds of sample must occur, or the
+    comparison could not tell a rule that always says False (or True) from the right one.
+    """
+    import simdata
+    from multilevel.widgets.many_samples import _fit_one
+
+    flags = []
+    for seed in range(12):
+        sim = simdata.faculty_salaries(seed=seed, base_sd=0, raise_sd=0)
+        row, _ = _fit_one(sim, random, parts, None)
+        fit = ml.fit(sim, model=model)
+        assert row["boundary"] == fit.boundary, (seed, dict(fit.group_sd), fit.notes)
+        flags.append(fit.boundary)
+    assert any(flags) and not all(flags), flags
+
+
+@pytest.mark.slow
+def test_many_samples_runs_its_default_200_samples():
+    """The default run is complete; its speed is reported by ``make bench``, not tested here."""
     explorer = mw.many_samples_explorer(seed=2, run_now=False)
-    start = time.thread_time()
     summary = explorer.run()
-    cpu = time.thread_time() - start
-    assert summary.n_samples == 200
-    assert cpu < 2.0, f"200 samples took {cpu:.2f} s of CPU"
+    assert summary.n_samples == 200 and not summary.stopped
+    assert explorer.progress.value == 200
+    assert len(explorer.estimates) == 200
 
 
+@pytest.mark.slow
 def test_stop_button_stops_a_background_run():
     explorer = mw.many_samples_explorer(seed=3, n_samples=2_000, run_now=False)
     explorer.controls["run"].click()
@@ -356,6 +386,7 @@ def test_stop_button_stops_a_background_run():
     assert not explorer.controls["run"].disabled and explorer.controls["stop"].disabled
 
 
+@pytest.mark.slow
 def test_changing_a_setting_restarts_the_run_at_the_new_settings():
     explorer = mw.many_samples_explorer(seed=3, n_samples=40)
     assert explorer.summary.table.loc["spread within a department (SD)", "truth"] == 5_000
@@ -368,6 +399,7 @@ def test_changing_a_setting_restarts_the_run_at_the_new_settings():
     assert bytes(explorer.image.value) != image
 
 
+@pytest.mark.slow
 def test_without_auto_run_a_setting_change_stops_the_run_and_says_so():
     explorer = mw.many_samples_explorer(seed=3, n_samples=2_000, run_now=False, auto_run=False)
     explorer.start()
@@ -404,18 +436,6 @@ def test_code_in_a_running_kernel_sees_the_update_at_once():
 
     spread, notes = asyncio.run(cell())
     assert spread == 0 and notes
-
-
-def test_refit_and_redraw_is_fast_at_default_size():
-    explorer = mw.varying_intercepts_explorer(seed=1)
-    cpu = []
-    for value in [8_500, 8_000] * 6:
-        start = time.thread_time()
-        explorer.controls["base_sd"].value = value
-        cpu.append(time.thread_time() - start)
-    # CPU time, so that other processes on the machine do not make this flaky; the wall-clock
-    # figures are in scripts/bench_explorers.py.
-    assert np.median(cpu) < 0.05, cpu
 
 
 def test_figure_is_updated_in_place():
@@ -595,6 +615,7 @@ def test_error_in_a_button_callback_is_a_note_not_a_traceback(monkeypatch, capsy
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.slow
 def test_error_in_a_background_run_is_a_note(monkeypatch, capsys):
     from multilevel.widgets import many_samples
 
@@ -613,6 +634,7 @@ def test_error_in_a_background_run_is_a_note(monkeypatch, capsys):
     assert explorer.run().n_samples == 40 and explorer.error is None
 
 
+@pytest.mark.slow
 # ---------------------------------------------------------------------------- threads
 def test_background_run_leaves_warning_filters_and_style_alone(monkeypatch):
     """A run in a thread uses no process-wide switches (warnings.catch_warnings,
@@ -648,6 +670,7 @@ def test_background_run_leaves_warning_filters_and_style_alone(monkeypatch):
     assert {k: str(v) for k, v in mpl.rcParams.items()} == rc
 
 
+@pytest.mark.slow
 def test_a_redraw_in_a_thread_looks_the_same_as_in_the_kernel_thread():
     explorer = mw.many_samples_explorer(seed=5, n_samples=30, presentation=True)
     in_kernel = bytes(explorer.image.value)
@@ -674,6 +697,7 @@ def test_background_samples_are_simdata_samples():
         np.testing.assert_array_equal(codes, codes_ref)
 
 
+@pytest.mark.slow
 def test_in_a_running_kernel_the_figure_is_drawn_by_the_kernel_thread():
     explorer = mw.many_samples_explorer(seed=2, n_samples=60, run_now=False)
     drawn_in = []
