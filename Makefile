@@ -39,8 +39,10 @@ test: $(VENV)/.installed-dev
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadgroup
 
+# The quick loop while developing: no notebooks, no browser, nothing marked slow (R, simulation
+# studies, many-samples runs). `make test` runs everything.
 unit: $(VENV)/.installed-dev
-	$(PY) -m pytest -m "not notebook and not browser"
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not notebook and not browser and not slow"
 
 browser: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/test_browser.py -m browser
@@ -53,10 +55,13 @@ format: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# Speed goals live here, not in the tests: each script prints its figures and says when one misses
+# its goal. CI machines are shared and busy, so a timed test would fail at random.
 bench: $(VENV)/.installed-dev
 	$(PY) scripts/bench_simdata.py
-	@for s in scripts/bench_models.py scripts/bench_explorers.py scripts/bench_grading.py; do \
-		if [ -f $$s ]; then $(PY) $$s || exit 1; fi; done
+	$(PY) scripts/bench_models.py
+	$(PY) scripts/bench_explorers.py
+	$(PY) scripts/bench_grading.py
 
 exercises: $(VENV)/.installed
 	$(PY) scripts/make_exercises.py

@@ -1,6 +1,19 @@
 """Shared test configuration."""
 
-import matplotlib
+import os
+
+# One BLAS thread per process, for the test session and every kernel or R it starts (they inherit
+# the environment). The suite already runs one process per core (pytest -n 2); on a busy CI
+# machine, OpenBLAS's extra threads spin while they wait for a core and multiplied the CPU time
+# of numpy-heavy tests several times over without making them any faster.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
+import matplotlib  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# numpy may already be loaded by a plugin before this file runs: limit its pool directly too.
+threadpool_limits(limits=1, user_api="blas")
 
 # Tests never open windows.
 matplotlib.use("Agg")

@@ -32,6 +32,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", list(CASES))
 def test_wald_intervals_cover_the_truth(model: str) -> None:
     rng = as_generator(20240601)

@@ -153,6 +153,7 @@ def glmer_comparison(tmp_path_factory):
     return fit_logistic(sim, seed=1), json.loads((work / "out.json").read_text())
 
 
+@pytest.mark.slow
 def test_fixed_effects_and_standard_errors_agree_with_glmer(glmer_comparison):
     ours, lme4 = glmer_comparison
     fe = ours.fixed_effects
@@ -171,6 +172,7 @@ def test_fixed_effects_and_standard_errors_agree_with_glmer(glmer_comparison):
     assert close.all() and se_close.all(), f"\n{table}"
 
 
+@pytest.mark.slow
 def test_school_sd_and_deviations_agree_with_glmer(glmer_comparison):
     ours, lme4 = glmer_comparison
     assert ours.group_sd == pytest.approx(lme4["sd"], rel=0.10)
