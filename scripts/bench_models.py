@@ -28,7 +28,7 @@ import numpy as np
 import statsmodels.formula.api as smf
 
 import multilevel as ml
-from multilevel import engine
+from multilevel.models import engine
 from simdata import faculty_salaries
 
 SIZES = [(8, 15), (20, 30), (50, 50), (200, 50), (1000, 20)]
