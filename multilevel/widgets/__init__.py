@@ -19,13 +19,13 @@ Every explorer has ``controls`` (its widgets by name: set ``.value`` or call ``.
 ['base_sd', 'faculty_per_department', 'n_departments']
 """
 
-from .many_samples import ManySamplesExplorer, RunSummary, many_samples_explorer
-from .pooling import (
+from .explorers import (
     PoolingExplorer,
     varying_both_explorer,
     varying_intercepts_explorer,
     varying_slopes_explorer,
 )
+from .many_samples import ManySamplesExplorer, RunSummary, many_samples_explorer
 from .shrinkage import ShrinkageExplorer, shrinkage_explorer
 
 __all__ = [

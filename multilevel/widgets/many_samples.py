@@ -36,18 +36,20 @@ from matplotlib.ticker import MaxNLocator
 import multilevel as ml
 import simdata
 
-from .. import engine, style
-from ._base import (
-    Explorer,
+from .. import engine, specs, style
+from ._base import Explorer
+from ._controls import (
     button,
     count_slider,
     dollars,
-    single_threaded_blas,
+    dropdown,
+    number,
+    readout_table,
     spread_slider,
 )
-from ._fitting import arrays
+from ._fitting import single_threaded_blas
 
-__all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary"]
+__all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary", "fit_sample"]
 
 _Z95 = 1.959963984540054
 _CHUNK_SECONDS = 0.25
@@ -59,18 +61,12 @@ _INTERVALS_SHOWN = 50
 #: slopes: of the noise per SD of experience), the same scale-free idea as ``multilevel.fit``.
 BOUNDARY_FRACTION = 1e-3
 
-_FIT_MODELS = {
-    "intercepts": "varying_intercepts",
-    "slopes": "varying_slopes",
-    "both": "varying_both",
-}
 _SETTINGS_CHANGED = "Settings changed: press <b>Run</b> for samples at the new settings."
 
-_MODELS = {
-    "intercepts": ("intercept", ("intercept",)),
-    "slopes": ("slope", ("slope",)),
-    "both": ("both", ("intercept", "slope")),
-}
+
+def _parts(kind: str) -> tuple[str, ...]:
+    """The parts of the line that vary between departments in this kind of model."""
+    return specs.MODELS[specs.model_for_kind(kind)].varying_parts
 
 
 @dataclass(frozen=True)
@@ -152,8 +148,8 @@ class ManySamplesExplorer(Explorer):
         auto_run: bool = True,
         presentation: bool | None = None,
     ) -> None:
-        if model not in _MODELS:
-            raise ValueError(f"model must be one of {sorted(_MODELS)}, got {model!r}")
+        if model not in specs.KINDS:
+            raise ValueError(f"model must be one of {sorted(specs.KINDS)}, got {model!r}")
         super().__init__(presentation=presentation, figsize=(11.0, 6.4))
         self._rng = simdata.as_generator(seed)
         self.estimates = pd.DataFrame()
@@ -169,16 +165,10 @@ class ManySamplesExplorer(Explorer):
         self._failure = None
         self.auto_run = bool(auto_run)
         c = self.controls
-        c["model"] = widgets.Dropdown(
-            options=[
-                ("Varying intercepts", "intercepts"),
-                ("Varying slopes", "slopes"),
-                ("Varying intercepts and slopes", "both"),
-            ],
-            value=model,
-            description="Model (and truth)",
-            style={"description_width": "0px"},
-            layout=widgets.Layout(width="290px"),
+        c["model"] = dropdown(
+            "Model (and truth)",
+            [(specs.MODELS[name].title, kind) for kind, name in specs.KINDS.items()],
+            model,
         )
         c["base_sd"] = spread_slider("base_sd", 8_000)
         c["raise_sd"] = spread_slider("raise_sd", 300)
@@ -217,7 +207,7 @@ class ManySamplesExplorer(Explorer):
     def settings(self) -> dict[str, Any]:
         """The simulation settings, as keyword arguments of ``faculty_salaries``."""
         c = self.controls
-        parts = _MODELS[c["model"].value][1]
+        parts = _parts(c["model"].value)
         return {
             "n_departments": int(c["n_departments"].value),
             "faculty_per_department": int(c["faculty_per_department"].value),
@@ -230,7 +220,7 @@ class ManySamplesExplorer(Explorer):
         }
 
     def _settings_changed(self) -> None:
-        parts = _MODELS[self.controls["model"].value][1]
+        parts = _parts(self.controls["model"].value)
         self.controls["base_sd"].disabled = "intercept" not in parts
         self.controls["raise_sd"].disabled = "slope" not in parts
         if self.auto_run:
@@ -256,7 +246,7 @@ class ManySamplesExplorer(Explorer):
     # The background thread only simulates (numpy) and fits (the engine): no pandas, no
     # matplotlib, no ipywidgets drawing. pandas and matplotlib enter warnings.catch_warnings
     # internally, which on Python 3.11 swaps process-wide state and can leave the kernel
-    # thread's warning filters or recorder behind (see _base, "Threads"). What the thread has
+    # thread's warning filters or recorder behind (see Explorer.update). What the thread has
     # fitted is handed over as a snapshot; the kernel's thread turns it into the summary,
     # figure and readout, as an event-loop callback (in a kernel) or in wait() and run().
 
@@ -376,7 +366,6 @@ class ManySamplesExplorer(Explorer):
         failures: list[tuple[dict, Exception]],
         start: float,
     ) -> None:
-        random, parts = _MODELS[plan.kind]
         rng = simdata.as_generator(plan.seed)
         last_draw = start
         wait = _FIRST_DRAW_SECONDS
@@ -389,7 +378,7 @@ class ManySamplesExplorer(Explorer):
                 state = rng.bit_generator.state
                 x, y, codes = _simulate(rng, plan.settings)
                 try:
-                    row, previous = _fit_row(x, y, codes, random, parts, previous)
+                    row, previous = fit_sample(x, y, codes, kind=plan.kind, previous=previous)
                 except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
                     failures.append((state, exc))
                     if len(failures) >= 3 and not rows:
@@ -528,7 +517,7 @@ class ManySamplesExplorer(Explorer):
         kind = getattr(self, "_kind", self.controls["model"].value)
         spread_part = "slope" if kind == "slopes" else "intercept"
         # set_text, not set_title/set_xlabel: those read the style's sizes from the global
-        # rcParams, which a background run must not depend on (see _base, "Threads").
+        # rcParams, which a background run must not depend on (see Explorer.update).
         self.ax_spread.title.set_text(self._spread_title(spread_part))
         self.ax_spread.xaxis.label.set_text(
             "Estimate ($ per year)" if spread_part == "slope" else "Estimate ($)"
@@ -616,24 +605,17 @@ class ManySamplesExplorer(Explorer):
             return
         rows = []
         for name, r in s.table.iterrows():
-            money = name != "correlation of base and raise"
-            fmt = (
-                (lambda v: dollars(v))
-                if money
-                else (lambda v: "\u2014" if not np.isfinite(v) else f"{v:.2f}")
-            )
+            # Every quantity is in dollars except the correlation, a plain number.
+            cell = number if name == "correlation of base and raise" else dollars
             coverage = "\u2014" if not np.isfinite(r["coverage"]) else f"{r['coverage']:.0%}"
             rows.append(
                 [
                     name[0].upper() + name[1:],
-                    fmt(r["truth"]),
-                    fmt(r["mean"]),
-                    fmt(r["bias"]),
-                    fmt(r["sd"]),
+                    *(cell(r[column]) for column in ("truth", "mean", "bias", "sd")),
                     coverage,
                 ]
             )
-        html = self._readout_table(
+        html = readout_table(
             [
                 "",
                 "True",
@@ -661,31 +643,55 @@ def _simulate(
     return sample.experience.astype(float), sample.salary, sample.department
 
 
-def _fit_one(
-    sim: Any, random: str, parts: tuple[str, ...], previous: Any
-) -> tuple[dict[str, float], Any]:
-    """Fit one simulated sample with the engine (see :func:`_fit_row`)."""
-    x, y, codes, n_groups = arrays(sim)
-    return _fit_row(x, y, codes, random, parts, previous, n_groups=n_groups)
-
-
-def _fit_row(
+def fit_sample(
     x: np.ndarray,
     y: np.ndarray,
     codes: np.ndarray,
-    random: str,
-    parts: tuple[str, ...],
-    previous: Any,
     *,
+    kind: str,
+    previous: engine.EngineFit | None = None,
     n_groups: int | None = None,
-) -> tuple[dict[str, float], Any]:
-    """Fit one sample with the engine; return the row of estimates and the fit (warm start)."""
+) -> tuple[dict[str, float], engine.EngineFit]:
+    """Fit one sample with the exact REML engine behind :func:`multilevel.fit`.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Experience (years) and salary ($), one entry per faculty member.
+    codes : ndarray of int
+        Each faculty member's department, 0 to ``n_groups - 1``.
+    kind : {"intercepts", "slopes", "both"}
+        What varies between departments (see :data:`multilevel.specs.KINDS`).
+    previous : EngineFit, optional
+        The fit of the previous sample: its variance parameters start this fit.
+    n_groups : int, optional
+        Number of departments; default ``codes.max() + 1``.
+
+    Returns
+    -------
+    row : dict
+        ``intercept, intercept_se, slope, slope_se, sd_intercept, sd_slope, correlation,
+        residual_sd, boundary, converged``: one row of :attr:`ManySamplesExplorer.estimates`.
+    fit : EngineFit
+        The engine's fit, to warm-start the next sample.
+
+    Example
+    -------
+    >>> import simdata
+    >>> from multilevel.widgets._fitting import arrays
+    >>> x, y, codes, n = arrays(simdata.faculty_salaries(seed=9))
+    >>> row, _ = fit_sample(x, y, codes, kind="intercepts", n_groups=n)
+    >>> sorted(row)[:3]
+    ['boundary', 'converged', 'correlation']
+    """
+    model = specs.MODELS[specs.model_for_kind(kind)]
+    parts = model.varying_parts
     fit = engine.fit_arrays(
         x,
         y,
         codes,
         n_groups,
-        random=random,
+        random=model.random,
         start_rel_cov=None if previous is None else previous.rel_cov,
     )
     sd = dict(zip(fit.parts, np.sqrt(np.clip(np.diag(fit.re_cov), 0, None)), strict=True))
@@ -715,7 +721,7 @@ def _fit_row(
 def _design_problem(sim: Any, kind: str) -> str | None:
     """Why :func:`multilevel.fit` refuses this design, or None when it can be fitted."""
     try:
-        ml.fit(sim, model=_FIT_MODELS[kind])
+        ml.fit(sim, model=specs.model_for_kind(kind))
     except ValueError as reason:
         return str(reason)
     return None
@@ -733,7 +739,7 @@ def _why_unfittable(plan: _Plan, state: dict, exc: Exception) -> str:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             sim = simdata.faculty_salaries(**plan.settings, seed=rng)
-            ml.fit(sim, model=_FIT_MODELS[plan.kind])
+            ml.fit(sim, model=specs.model_for_kind(plan.kind))
     except ValueError as reason:
         return str(reason)
     except Exception:  # noqa: BLE001 - any other failure: fall back to the engine's message
@@ -747,7 +753,7 @@ def _why_unfittable(plan: _Plan, state: dict, exc: Exception) -> str:
 def _summarise(
     est: pd.DataFrame, settings: dict[str, Any], kind: str, stopped: bool, seconds: float
 ) -> RunSummary:
-    parts = _MODELS[kind][1]
+    parts = _parts(kind)
     quantities = [
         ("average base salary", "intercept", settings["base_mean"], True),
         ("average raise per year", "slope", settings["raise_mean"], True),

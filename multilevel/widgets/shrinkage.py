@@ -27,8 +27,10 @@ from matplotlib.collections import LineCollection
 import simdata
 
 from .. import style
-from ._base import SampleExplorer, button, count_slider, dollars, float_slider, group_colors, toggle
+from ._base import SampleExplorer
+from ._controls import button, count_slider, dollars, float_slider, readout_table, toggle
 from ._fitting import arrays
+from ._render import group_colors
 
 __all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
 
@@ -284,7 +286,7 @@ class ShrinkageExplorer(SampleExplorer):
             ],
             ["Size at which a department's own data get half the weight", half_true, half_est],
         ]
-        html = self._readout_table(["", "True (setting)", "Estimated"], rows)
+        html = readout_table(["", "True (setting)", "Estimated"], rows)
         if len(self.table) <= 12:
             t = self.table
             detail = [
@@ -297,7 +299,7 @@ class ShrinkageExplorer(SampleExplorer):
                 ]
                 for name, row in zip(t.index, t.itertuples(index=False), strict=True)
             ]
-            html += "<br>" + self._readout_table(
+            html += "<br>" + readout_table(
                 ["Department", "Faculty", "Own data only", "Multilevel", "Weight on own data"],
                 detail,
             )
