@@ -65,8 +65,6 @@ class ModelSpec:
         The name ``multilevel.fit`` takes (``model=``).
     title : str
         Plain-English name for figure titles and legends.
-    summary_title : str
-        Heading of ``FitResult.summary()``; may hold ``{varying}`` and ``{group}``.
     pooling : {"complete", "no", "partial"}
         The family, which sets a line's colour and style in figures.
     varying_parts : tuple of str
@@ -77,11 +75,6 @@ class ModelSpec:
     random : str or None
         The engine's code for the random part (:data:`multilevel.models.engine.RANDOM_PARTS`);
         None for the least-squares models.
-    no_pooling_varying : str or None
-        The ``varying`` of the no-pooling fit that estimates the same parts separately (the
-        comparison a lesson draws next to this model); None for the pooling models.
-    needs_x : bool
-        True when the model cannot be fitted without a predictor.
     lme4 : str
         lme4-style formula with ``{y}``, ``{x}`` and ``{group}`` placeholders.
     re_formula : str or None
@@ -89,25 +82,39 @@ class ModelSpec:
         least-squares models.
     vc_formula : str or None
         statsmodels ``vc_formula`` for a separate, uncorrelated slope variance (``{x}``).
+    summary_title : str
+        Heading of ``FitResult.summary()`` when it says more than ``title``; may hold
+        ``{varying}`` and ``{group}``.
     """
 
     name: str
     title: str
-    summary_title: str
     pooling: Pooling
     varying_parts: tuple[str, ...]
-    correlated: bool
-    random: str | None
-    no_pooling_varying: str | None
-    needs_x: bool
     lme4: str
+    random: str | None = None
+    correlated: bool = False
     re_formula: str | None = None
     vc_formula: str | None = None
+    summary_title: str = ""
 
     @property
     def mixed(self) -> bool:
         """True for the partial-pooling (mixed) models, fitted by the exact engine."""
         return self.pooling == "partial"
+
+    @property
+    def needs_x(self) -> bool:
+        """True when the model cannot be fitted without a predictor (a slope varies)."""
+        return self.mixed and "slope" in self.varying_parts
+
+    @property
+    def no_pooling_varying(self) -> str | None:
+        """The ``varying`` of the no-pooling fit that estimates the same parts separately.
+
+        The comparison a lesson draws next to this model; None for the pooling models.
+        """
+        return varying_of_parts(self.varying_parts) if self.mixed else None
 
     def parts(self, varying: str = "both") -> tuple[str, ...]:
         """The parts estimated per group; ``varying`` matters only for ``no_pooling``."""
@@ -119,84 +126,62 @@ class ModelSpec:
 
     def heading(self, group: str, varying: str | None = None) -> str:
         """The heading of a fit's summary, e.g. ``No pooling (separate slopes per department)``."""
-        return self.summary_title.format(group=group, varying=varying)
+        return (self.summary_title or self.title).format(group=group, varying=varying)
 
 
 _SPECS = (
     ModelSpec(
         name="complete_pooling",
         title="Complete pooling",
-        summary_title="Complete pooling (one line for everyone)",
         pooling="complete",
         varying_parts=(),
-        correlated=False,
-        random=None,
-        no_pooling_varying=None,
-        needs_x=False,
         lme4="{y} ~ {x}",
+        summary_title="Complete pooling (one line for everyone)",
     ),
     ModelSpec(
         name="no_pooling",
         title="No pooling",
-        summary_title="No pooling (separate {varying} per {group})",
         pooling="no",
         varying_parts=("intercept", "slope"),
-        correlated=False,
-        random=None,
-        no_pooling_varying=None,
-        needs_x=False,
         lme4="{y} ~ {x}, one fit per {group}",
+        summary_title="No pooling (separate {varying} per {group})",
     ),
     ModelSpec(
         name="varying_intercepts",
         title="Varying intercepts",
-        summary_title="Varying intercepts",
         pooling="partial",
         varying_parts=("intercept",),
-        correlated=False,
-        random="intercept",
-        no_pooling_varying="intercepts",
-        needs_x=False,
         lme4="{y} ~ {x} + (1 | {group})",
+        random="intercept",
         re_formula="1",
     ),
     ModelSpec(
         name="varying_slopes",
         title="Varying slopes",
-        summary_title="Varying slopes",
         pooling="partial",
         varying_parts=("slope",),
-        correlated=False,
-        random="slope",
-        no_pooling_varying="slopes",
-        needs_x=True,
         lme4="{y} ~ {x} + (0 + {x} | {group})",
+        random="slope",
         re_formula="0 + {x}",
     ),
     ModelSpec(
         name="varying_both",
         title="Varying intercepts and slopes",
-        summary_title="Varying intercepts and slopes (correlated)",
         pooling="partial",
         varying_parts=("intercept", "slope"),
-        correlated=True,
-        random="both",
-        no_pooling_varying="both",
-        needs_x=True,
         lme4="{y} ~ {x} + (1 + {x} | {group})",
+        random="both",
+        correlated=True,
         re_formula="1 + {x}",
+        summary_title="Varying intercepts and slopes (correlated)",
     ),
     ModelSpec(
         name="varying_both_uncorrelated",
         title="Varying intercepts and slopes (uncorrelated)",
-        summary_title="Varying intercepts and slopes (uncorrelated)",
         pooling="partial",
         varying_parts=("intercept", "slope"),
-        correlated=False,
-        random="both_uncorrelated",
-        no_pooling_varying="both",
-        needs_x=True,
         lme4="{y} ~ {x} + (1 + {x} || {group})",
+        random="both_uncorrelated",
         re_formula="1",
         vc_formula="0 + {x}",
     ),

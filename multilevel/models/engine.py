@@ -28,12 +28,9 @@ the rule by which a fit counts as a boundary fit.
 
 Examples
 --------
->>> import numpy as np
->>> rng = np.random.default_rng(1)
->>> g = np.repeat(np.arange(8), 20)
->>> x = rng.uniform(0, 25, g.size)
->>> y = 60_000 + rng.normal(0, 8_000, 8)[g] + 1_500 * x + rng.normal(0, 5_000, g.size)
->>> res = fit_arrays(x, y, g, random="intercept")
+>>> from simdata import faculty_arrays
+>>> sample = faculty_arrays(raise_sd=0, seed=1)
+>>> res = fit_arrays(sample.experience, sample.salary, sample.department, random="intercept")
 >>> res.parts, bool(res.re_cov[0, 0] > 0)
 (('intercept',), True)
 """

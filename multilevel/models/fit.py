@@ -7,11 +7,9 @@ plain-English notes instead of warnings.
 
 Examples
 --------
->>> import multilevel as ml
 >>> from simdata import faculty_salaries
->>> res = ml.fit(faculty_salaries(seed=1), model="varying_intercepts")
->>> res.fixed_effects.columns.tolist()
-['estimate', 'std_error', 'ci_lower', 'ci_upper']
+>>> fit(faculty_salaries(seed=1), model="varying_slopes").group_sd.index.tolist()
+['slope']
 """
 
 from __future__ import annotations
@@ -173,10 +171,15 @@ def fit(
             start_rel_cov=_warm_start(start, model),
         )
         result = _tables_from_engine(engine_fit, codes, groups)
+    tables = dict(result)
+    k = tables.pop("k")  # parameters, for the information criteria
+    n_unestimable = tables.pop("n_unestimable", 0)
     notes = list(rows.notes)
-    boundary, boundary_notes = _judge_boundary(model, result, engine_fit, x, group)
+    boundary, boundary_notes = _judge_boundary(
+        model, tables["correlation"], n_unestimable, engine_fit, x, group
+    )
     notes.extend(boundary_notes)
-    if not result["converged"]:
+    if not tables["converged"]:
         notes.append(
             "The optimiser could not confirm the best fit (a second run from its answer "
             "disagreed); treat the SDs with caution and try center=True."
@@ -199,21 +202,13 @@ def fit(
         center=center_value,
         n_obs=n_obs,
         n_groups=n_groups,
-        fixed_effects=result["fixed_effects"],
-        group_sd=result["group_sd"],
-        correlation=result["correlation"],
-        residual_sd=result["residual_sd"],
-        loglik=result["loglik"],
-        aic=-2 * result["loglik"] + 2 * result["k"],
-        bic=-2 * result["loglik"] + result["k"] * math.log(n_obs),
-        icc=result["icc"],
-        group_lines=result["group_lines"],
-        random_effects=result["random_effects"],
+        aic=-2 * tables["loglik"] + 2 * k,
+        bic=-2 * tables["loglik"] + k * math.log(n_obs),
         boundary=boundary,
-        converged=result["converged"],
         notes=tuple(notes),
         varying=arrays.varying,
         arrays=arrays,
+        **tables,
     )
 
 
@@ -445,12 +440,17 @@ def _tables_from_engine(ef: EngineFit, codes: np.ndarray, groups: pd.Index) -> d
 
 
 def _judge_boundary(
-    model: str, result: dict[str, Any], ef: EngineFit | None, x: str | None, group: str
+    model: str,
+    corr: float | None,
+    n_unestimable: int,
+    ef: EngineFit | None,
+    x: str | None,
+    group: str,
 ) -> tuple[bool, list[str]]:
     notes: list[str] = []
     gs = plural(group)
     if model == "no_pooling":
-        k = result.get("n_unestimable", 0)
+        k = n_unestimable
         if k:
             notes.append(
                 f"{k} {gs if k > 1 else group} had a single value of {x}, so no separate line "
@@ -469,7 +469,6 @@ def _judge_boundary(
             f"zero, i.e. the data show no {group}-to-{group} variation in it beyond what the "
             f"noise explains; a model without that varying part fits as well."
         )
-    corr = result["correlation"]
     if not zero and corr is not None and abs(corr) > _CORRELATION_TOL:
         boundary = True
         notes.append(
