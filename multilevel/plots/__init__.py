@@ -1,10 +1,15 @@
 """The course's figures: fitted lines by group, the four models, pooling, shrinkage and truth.
 
-Every function works like a seaborn function: tidy data and column names in, keyword-only
-options, ``ax=None`` draws on the given axes (or the current one), and the function returns what
+Every function works like a seaborn function. The first argument is what is drawn: a data set
+(a DataFrame with column names, or a ``simdata.SimulatedData`` that knows its own), a
+``FitResult``, or a table of errors; the second, where there is one, is the data that fit came
+from (``fitted_lines_plot(fit, data)``, ``truth_plot(fit, sim)``). Everything else is
+keyword-only; ``ax=None`` draws on the given axes (or the current one); any other keyword goes
+on to the matplotlib call that draws the groups (``alpha=0.5``); and the function returns what
 it drew: the :class:`~matplotlib.axes.Axes`, or the :class:`~matplotlib.figure.Figure` for
 multi-panel figures. Axis labels come from the column names with their units ("Salary ($)",
-"Experience (years)"), colours from the Okabe-Ito palette in :mod:`multilevel.style`.
+"Experience (years)", from :mod:`multilevel.units`), colours from the Okabe-Ito palette in
+:mod:`multilevel.style`, model titles and formulas from :mod:`multilevel.specs`.
 
 Lines are drawn from a fit's ``group_lines`` (see ``multilevel.fit``), so any model can be
 shown; functions that compare models fit them for you from ``data`` unless you pass fits in.

@@ -1,50 +1,57 @@
-"""Helpers every plot family shares: inputs, line heights, sizes, labels, legends."""
+"""Helpers every plot family shares: inputs, line heights, sizes, labels, legends.
+
+Names here are public to the package (``lines``, ``pooling``, ``estimates`` import them) and not
+part of :mod:`multilevel.plots`' own API.
+"""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from .. import style
+import simdata
 
-#: Plain-English names of the models, used in titles.
-MODEL_TITLES: Mapping[str, str] = {
-    "complete_pooling": "Complete pooling",
-    "no_pooling": "No pooling",
-    "varying_intercepts": "Varying intercepts",
-    "varying_slopes": "Varying slopes",
-    "varying_both": "Varying intercepts and slopes",
-    "varying_both_uncorrelated": "Varying intercepts and slopes (uncorrelated)",
-}
+from .. import specs, style, units
+from ..models import FitResult, fit
 
-_PARAMETERS = ("intercept", "slope")
+#: Plain-English names of the models, used in titles (from :data:`multilevel.specs.MODELS`).
+MODEL_TITLES: Mapping[str, str] = MappingProxyType(
+    {name: spec.title for name, spec in specs.MODELS.items()}
+)
+
 
 # ------------------------------------------------------------------------------ helpers
 
 
-def fit_model(data: pd.DataFrame, y: str, x: str, group: str, model: str, **kwargs: Any) -> Any:
-    # Imported here: models never import plots, and plots stay importable on their own.
-    from ..models import fit
+#: What the figures accept as data: a tidy DataFrame, or a simulation that names its columns.
+Data = pd.DataFrame | simdata.SimulatedData
 
+
+def fit_model(
+    data: pd.DataFrame, y: str, x: str, group: str, model: str, **kwargs: Any
+) -> FitResult:
+    """``multilevel.fit`` of ``model`` to the columns ``y``, ``x``, ``group`` of ``data``."""
     return fit(data, y=y, x=x, group=group, model=model, **kwargs)
 
 
 def resolve_data(
-    data: Any, y: str | None, x: str | None, group: str | None
+    data: Data, y: str | None, x: str | None, group: str | None
 ) -> tuple[pd.DataFrame, str, str, str]:
     """Accept a DataFrame with column names, or a SimulatedData that knows its own."""
-    if hasattr(data, "data") and hasattr(data, "truth") and hasattr(data, "group"):
+    if simdata.is_simulated_data(data):
         y = y or data.y
         x = x or data.x
         group = group or data.group
@@ -63,20 +70,22 @@ def resolve_data(
     return data, str(y), str(x), str(group)
 
 
-def check_result(result: Any, name: str = "result") -> None:
-    needed = ("group_lines", "fixed_effects", "model", "y", "x", "group")
-    if not all(hasattr(result, a) for a in needed):
+def check_result(result: FitResult, name: str = "result") -> None:
+    """Raise a ValueError naming ``name`` unless ``result`` is a FitResult."""
+    if not isinstance(result, FitResult):
         raise ValueError(
             f"{name} must be a FitResult from multilevel.fit, got {type(result).__name__}"
         )
 
 
 def check_parameter(parameter: str) -> None:
-    if parameter not in _PARAMETERS:
+    """Raise a ValueError unless ``parameter`` is a part of a line ("intercept" or "slope")."""
+    if parameter not in specs.PARTS:
         raise ValueError(f"parameter must be 'intercept' or 'slope', got {parameter!r}")
 
 
 def get_ax(ax: Axes | None) -> Axes:
+    """``ax``, or the current axes when it is None (as seaborn does)."""
     if ax is None:
         return plt.gca()
     if not isinstance(ax, Axes):
@@ -84,22 +93,23 @@ def get_ax(ax: Axes | None) -> Axes:
     return ax
 
 
-def center_of(result: Any) -> float:
-    return float(getattr(result, "center", 0.0) or 0.0)
+def center_of(result: FitResult) -> float:
+    """The value subtracted from x before fitting (0.0 when x was not centred)."""
+    return float(result.center)
 
 
-def line_y(result: Any, intercept: float, slope: float, xs: np.ndarray) -> np.ndarray:
+def line_y(result: FitResult, intercept: float, slope: float, xs: np.ndarray) -> np.ndarray:
     """Heights of a line from ``group_lines`` at predictor values ``xs`` (original scale)."""
     return intercept + slope * (np.asarray(xs, dtype=float) - center_of(result))
 
 
-def group_line_y(result: Any, g: Any, xs: np.ndarray) -> np.ndarray:
+def group_line_y(result: FitResult, g: Any, xs: np.ndarray) -> np.ndarray:
     """Heights of group ``g``'s fitted line at ``xs``."""
     gl = result.group_lines
     return line_y(result, float(gl.at[g, "intercept"]), float(gl.at[g, "slope"]), xs)
 
 
-def population_line_y(result: Any, xs: np.ndarray) -> np.ndarray:
+def population_line_y(result: FitResult, xs: np.ndarray) -> np.ndarray:
     """Heights of the population line (the fixed effects) at ``xs``."""
     fe = result.fixed_effects["estimate"]
     return line_y(result, float(fe["intercept"]), float(fe["slope"]), xs)
@@ -118,46 +128,44 @@ def line_span(
 
 
 def line_width(scale: float = 1.0) -> float:
+    """The style's line width times ``scale`` (thicker in presentation mode)."""
     return float(plt.rcParams["lines.linewidth"]) * scale
 
 
 def marker_size(scale: float = 1.0) -> float:
+    """The style's marker size times ``scale`` (larger in presentation mode)."""
     return float(plt.rcParams["lines.markersize"]) * scale
 
 
 def model_title(model: str) -> str:
+    """The model's plain-English name, e.g. "Varying intercepts"."""
     return MODEL_TITLES.get(model, str(model).replace("_", " ").capitalize())
 
 
 def model_formula(model: str, y: str, x: str, group: str) -> str:
-    """The lme4-style formula students see next to each panel."""
-    return {
-        "complete_pooling": f"{y} ~ {x}",
-        "no_pooling": f"{y} ~ {x}, one fit per {group}",
-        "varying_intercepts": f"{y} ~ {x} + (1 | {group})",
-        "varying_slopes": f"{y} ~ {x} + (0 + {x} | {group})",
-        "varying_both": f"{y} ~ {x} + (1 + {x} | {group})",
-        "varying_both_uncorrelated": f"{y} ~ {x} + (1 + {x} || {group})",
-    }.get(model, "")
+    """The lme4-style formula students see next to each panel ("" for an unknown model)."""
+    return specs.MODELS[model].lme4_formula(y, x, group) if model in specs.MODELS else ""
 
 
 def group_noun(group: str) -> str:
+    """The group column as a word: ``"department"``, ``"school district"``."""
     return str(group).replace("_", " ")
 
 
-def parameter_label(result: Any, parameter: str) -> str:
+def parameter_label(result: FitResult, parameter: str) -> str:
     """'Intercept: salary at experience = 0 ($)' or 'Slope ($ per year of experience)'."""
     y, x = result.y, result.x
     if parameter == "intercept":
-        unit = style.unit_of(y)
+        unit = units.unit_of(y)
         text = f"Intercept: {y} at {x} = {center_of(result):g}"
         return f"{text} ({unit})" if unit else text
-    return f"Slope ({style.slope_unit(y, x)})"
+    return f"Slope ({units.slope_unit(y, x)})"
 
 
-def format_parameter_axis(axis: Any, result: Any, parameter: str) -> None:
+def format_parameter_axis(axis: Axis, result: FitResult, parameter: str) -> None:
+    """Dollar ticks on an axis of intercepts or slopes of a money outcome."""
     # Raises of $1,400 a year read better in full than as $1.4k.
-    if style.unit_of(result.y) == "$":
+    if units.is_money(units.unit_of(result.y)):
         axis.set_major_formatter(style.dollar_formatter(short=parameter == "intercept"))
 
 
@@ -300,6 +308,7 @@ def scatter_groups(
 
 
 def label_axes(ax: Axes, y: str, x: str) -> None:
-    ax.set_xlabel(style.axis_label(x))
-    ax.set_ylabel(style.axis_label(y))
+    """Axis labels with units ("Salary ($)") and the tick format the units call for."""
+    ax.set_xlabel(units.axis_label(x))
+    ax.set_ylabel(units.axis_label(y))
     style.format_axis(ax, x=x, y=y)

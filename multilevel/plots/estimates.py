@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.container import ErrorbarContainer
+from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator
 
-from .. import style
+import simdata
+
+from .. import style, units
+from ..models import FitResult
+from ..pooling import METHODS, typical_errors
 from ._common import (
     DASHED,
     MANY_GROUPS,
@@ -48,13 +55,14 @@ def _population_truth(population: Mapping[str, Any], parameter: str) -> float | 
 
 
 def truth_plot(
-    result: Any,
-    truth: Any,
+    result: FitResult,
+    truth: simdata.SimulatedData | pd.DataFrame,
     *,
     parameter: str = "intercept",
     population: float | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Estimates against the truth for simulated data, per group and for the population.
 
@@ -75,6 +83,8 @@ def truth_plot(
         (``base_mean`` / ``raise_mean`` for faculty salaries).
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to matplotlib's ``Axes.scatter`` for the group estimates.
 
     Returns
     -------
@@ -87,10 +97,96 @@ def truth_plot(
     >>> sim = faculty_salaries(seed=1)
     >>> ax = truth_plot(ml.fit(sim, model="varying_both"), sim, parameter="slope")
     """
+    points = _truth_points(result, truth, parameter=parameter, population=population)
+    true, est, se = points.true, points.estimate, points.se
+    ax = get_ax(ax)
+    styles = style.group_styles(list(result.group_lines.index))
+    colors = colors_or_one(styles, points.groups)
+    has_se = np.isfinite(se)
+    if has_se.any():
+        ax.errorbar(
+            true[has_se],
+            est[has_se],
+            yerr=1.96 * se[has_se],
+            fmt="none",
+            ecolor=[colors[i] for i in np.flatnonzero(has_se)],
+            elinewidth=line_width(0.6),
+            alpha=0.8,
+            zorder=2,
+        )
+    group_label = f"{group_noun(result.group).capitalize()}s (± 95% interval)"
+    ax.scatter(
+        true,
+        est,
+        **{
+            "c": colors,
+            "s": marker_size(1.3) ** 2,
+            "edgecolors": "white",
+            "linewidths": 0.5,
+            "zorder": 3,
+            "label": group_label,
+            "gid": "group-estimates",
+            **kwargs,
+        },
+    )
+    values = [true, est]
+    if has_se.any():
+        values += [est[has_se] - 1.96 * se[has_se], est[has_se] + 1.96 * se[has_se]]
+    population_marker = None
+    if points.population is not None:
+        population_marker = _population_marker(ax, result, parameter, points.population)
+        fe = result.fixed_effects.loc[parameter]
+        values.append(np.array([points.population, fe["ci_lower"], fe["ci_upper"]], dtype=float))
+    identity = _identity_square(ax, np.concatenate(values))
+    _label_truth_axes(ax, result, parameter)
+    if title is None:
+        rmse = float(np.sqrt(np.nanmean((est - true) ** 2)))
+        money = units.is_money(units.unit_of(result.y))
+        rmse_text = units.format_amount(rmse, style="fixed") if money else f"{rmse:.3g}"
+        # A square plot is narrow: the default title is wrapped to its width so that it is not
+        # clipped and does not run over the y label.
+        # (A no-break space keeps "RMSE $1,350" on one line.)
+        title = wrap_to_axes(
+            ax,
+            f"{model_title(result.model)}\nEstimates vs truth, RMSE\N{NO-BREAK SPACE}{rmse_text}",
+        )
+    ax.set_title(title)
+    # Built by hand: the axes may hold other labelled artists (e.g. drawn by plt.gca()).
+    handles: list[Any] = [
+        legend_key(
+            group_label, marker="o", linestyle="none", color="0.35", markersize=marker_size(1.3)
+        ),
+        identity,
+    ]
+    if population_marker is not None:
+        handles.append(population_marker)
+    place_legend(ax, handles)
+    return ax
+
+
+@dataclass(frozen=True)
+class _TruthPoints:
+    """The groups a fit shares with the truth, their true and estimated values and the SEs."""
+
+    groups: list[Any]
+    true: np.ndarray
+    estimate: np.ndarray
+    se: np.ndarray
+    population: float | None
+
+
+def _truth_points(
+    result: FitResult,
+    truth: simdata.SimulatedData | pd.DataFrame,
+    *,
+    parameter: str,
+    population: float | None,
+) -> _TruthPoints:
+    """What :func:`truth_plot` compares, with the true intercepts moved to the fit's centre."""
     check_result(result)
     check_parameter(parameter)
     pop_mapping: Mapping[str, Any] = {}
-    if hasattr(truth, "truth") and hasattr(truth, "population"):
+    if simdata.is_simulated_data(truth):
         pop_mapping = truth.population
         truth = truth.truth
     if not isinstance(truth, pd.DataFrame):
@@ -110,69 +206,49 @@ def truth_plot(
         raise ValueError("truth and result share no groups; was truth simulated with this data?")
     c = center_of(result)
     true = truth.loc[common, parameter].to_numpy(dtype=float)
-    true_pop = population
     if parameter == "intercept" and c != 0.0:
         # Compare like with like: the fit's intercept is the height at x = center.
         slopes = truth.loc[common, "slope"].to_numpy(dtype=float) if "slope" in truth else 0.0
         true = true + slopes * c
-        if true_pop is not None:
-            pop_slope = _population_truth(pop_mapping, "slope") or 0.0
-            true_pop = true_pop + pop_slope * c
-    est = gl.loc[common, parameter].to_numpy(dtype=float)
-    se = gl.loc[common, f"{parameter}_se"].to_numpy(dtype=float)
-    ax = get_ax(ax)
-    styles = style.group_styles(list(gl.index))
-    colors = colors_or_one(styles, common)
-    has_se = np.isfinite(se)
-    if has_se.any():
-        ax.errorbar(
-            true[has_se],
-            est[has_se],
-            yerr=1.96 * se[has_se],
-            fmt="none",
-            ecolor=[colors[i] for i in np.flatnonzero(has_se)],
-            elinewidth=line_width(0.6),
-            alpha=0.8,
-            zorder=2,
-        )
-    handle_color = "0.35"
-    group_label = f"{group_noun(result.group).capitalize()}s (± 95% interval)"
-    ax.scatter(
-        true,
-        est,
-        c=colors,
-        s=marker_size(1.3) ** 2,
-        edgecolors="white",
-        linewidths=0.5,
-        zorder=3,
-        label=group_label,
-        gid="group-estimates",
+        if population is not None:
+            population = population + (_population_truth(pop_mapping, "slope") or 0.0) * c
+    return _TruthPoints(
+        groups=common,
+        true=true,
+        estimate=gl.loc[common, parameter].to_numpy(dtype=float),
+        se=gl.loc[common, f"{parameter}_se"].to_numpy(dtype=float),
+        population=population,
     )
+
+
+def _population_marker(
+    ax: Axes, result: FitResult, parameter: str, true_value: float
+) -> ErrorbarContainer:
+    """The fixed effect with its 95% CI, a black diamond at the true population value."""
     fe = result.fixed_effects.loc[parameter]
-    values = [true, est]
-    if has_se.any():
-        values += [est[has_se] - 1.96 * se[has_se], est[has_se] + 1.96 * se[has_se]]
-    population_marker = None
-    if true_pop is not None:
-        population_marker = ax.errorbar(
-            [true_pop],
-            [float(fe["estimate"])],
-            yerr=[
-                [float(fe["estimate"] - fe["ci_lower"])],
-                [float(fe["ci_upper"] - fe["estimate"])],
-            ],
-            fmt="D",
-            color=style.POPULATION_COLOR,
-            markersize=marker_size(1.5),
-            elinewidth=line_width(1.0),
-            capsize=marker_size(0.8),
-            zorder=4,
-            label="Population (fixed effect ± 95% CI)",
-        )
-        population_marker.lines[0].set_gid("population-estimate")
-        values.append(np.array([true_pop, fe["ci_lower"], fe["ci_upper"]], dtype=float))
-    lo = float(np.nanmin(np.concatenate(values)))
-    hi = float(np.nanmax(np.concatenate(values)))
+    marker = ax.errorbar(
+        [true_value],
+        [float(fe["estimate"])],
+        yerr=[
+            [float(fe["estimate"] - fe["ci_lower"])],
+            [float(fe["ci_upper"] - fe["estimate"])],
+        ],
+        fmt="D",
+        color=style.POPULATION_COLOR,
+        markersize=marker_size(1.5),
+        elinewidth=line_width(1.0),
+        capsize=marker_size(0.8),
+        zorder=4,
+        label="Population (fixed effect ± 95% CI)",
+    )
+    marker.lines[0].set_gid("population-estimate")
+    return marker
+
+
+def _identity_square(ax: Axes, values: np.ndarray) -> Line2D:
+    """Equal, square axes around ``values`` with the dotted line estimate = truth."""
+    lo = float(np.nanmin(values))
+    hi = float(np.nanmax(values))
     pad = 0.08 * (hi - lo if hi > lo else max(abs(hi), 1.0))
     lims = (lo - pad, hi + pad)
     # An infinite line, so that it still spans the axes when they are shared with a wider plot.
@@ -189,51 +265,30 @@ def truth_plot(
     ax.set_xlim(lims)
     ax.set_ylim(lims)
     ax.set_aspect("equal", adjustable="box")
+    return identity
+
+
+def _label_truth_axes(ax: Axes, result: FitResult, parameter: str) -> None:
+    """ "True ..." and "Estimated ..." labels, wrapped to the square, with dollar ticks."""
     what = parameter_label(result, parameter)
     ax.set_xlabel(wrap_to_axes(ax, f"True {what[0].lower()}{what[1:]}", along="xlabel"))
     # The y label runs along one side of a square, shorter than the x label's: wrap it.
     ax.set_ylabel(wrap_to_axes(ax, f"Estimated {what[0].lower()}{what[1:]}", along="ylabel"))
     format_parameter_axis(ax.xaxis, result, parameter)
     format_parameter_axis(ax.yaxis, result, parameter)
-    rmse = float(np.sqrt(np.nanmean((est - true) ** 2)))
-    unit = style.unit_of(result.y)
-    rmse_text = f"${rmse:,.0f}" if unit == "$" else f"{rmse:.3g}"
-    if title is None:
-        # A square plot is narrow: the default title is wrapped to its width so that it is not
-        # clipped and does not run over the y label.
-        # (A no-break space keeps "RMSE $1,350" on one line.)
-        title = wrap_to_axes(
-            ax,
-            f"{model_title(result.model)}\nEstimates vs truth, RMSE\N{NO-BREAK SPACE}{rmse_text}",
-        )
-    ax.set_title(title)
-    # Built by hand: the axes may hold other labelled artists (e.g. drawn by plt.gca()).
-    handles: list[Any] = [
-        legend_key(
-            group_label,
-            marker="o",
-            linestyle="none",
-            color=handle_color,
-            markersize=marker_size(1.3),
-        ),
-        identity,
-    ]
-    if population_marker is not None:
-        handles.append(population_marker)
-    place_legend(ax, handles)
-    return ax
 
 
 # ---------------------------------------------------------------------------- caterpillar
 
 
 def caterpillar_plot(
-    result: Any,
+    result: FitResult,
     *,
     parameter: str = "intercept",
     scale: str = "deviation",
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Group effects, sorted, with 95% intervals (a caterpillar plot, like lme4's ``dotplot``).
 
@@ -248,6 +303,8 @@ def caterpillar_plot(
         intercept or slope with the population value as the reference line.
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to matplotlib's ``Axes.scatter`` for the group effects.
 
     Returns
     -------
@@ -293,7 +350,11 @@ def caterpillar_plot(
         elinewidth=line_width(1.0),
         zorder=2,
     )
-    ax.scatter(values, pos, c=colors, s=marker_size(1.3) ** 2, zorder=3, gid="group-effects")
+    ax.scatter(
+        values,
+        pos,
+        **{"c": colors, "s": marker_size(1.3) ** 2, "zorder": 3, "gid": "group-effects", **kwargs},
+    )
     ax.axvline(
         reference,
         color=style.POPULATION_COLOR,
@@ -357,6 +418,7 @@ def pooling_error_plot(
     legend: bool = True,
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Typical error of each kind of pooling against group size, over many simulated data sets.
 
@@ -374,6 +436,8 @@ def pooling_error_plot(
     legend : bool
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to matplotlib's ``Axes.plot`` for each method's line.
 
     Returns
     -------
@@ -388,8 +452,6 @@ def pooling_error_plot(
     ... )
     >>> ax = pooling_error_plot(errors)
     """
-    from ..pooling import METHODS, typical_errors
-
     if not isinstance(errors, pd.DataFrame):
         raise ValueError(
             f"errors must be a DataFrame from compare_pooling_errors, got {type(errors).__name__}"
@@ -407,17 +469,20 @@ def pooling_error_plot(
         ax.plot(
             rows["n"].to_numpy(dtype=float),
             rows["rmse"].to_numpy(dtype=float),
-            color=how["color"],
-            linestyle=how["linestyle"],
-            linewidth=line_width(),
-            marker="o",
-            markersize=marker_size(1.2),
-            markerfacecolor=how.get("markerfacecolor", how["color"]),
-            markeredgecolor=how["color"],
-            markeredgewidth=line_width(0.7),
-            label=how["label"],
-            gid=f"pooling-error:{method}",
-            zorder=3,
+            **{
+                "color": how["color"],
+                "linestyle": how["linestyle"],
+                "linewidth": line_width(),
+                "marker": "o",
+                "markersize": marker_size(1.2),
+                "markerfacecolor": how.get("markerfacecolor", how["color"]),
+                "markeredgecolor": how["color"],
+                "markeredgewidth": line_width(0.7),
+                "label": how["label"],
+                "gid": f"pooling-error:{method}",
+                "zorder": 3,
+                **kwargs,
+            },
         )
     known = {"sample", "n", "method", "parameter", "estimate", "truth", "error", "unit"}
     group_columns = [c for c in errors.columns if c not in known]
@@ -428,7 +493,7 @@ def pooling_error_plot(
     ax.set_ylabel(
         f"Typical error of the {parameter}\n(root mean squared error{', ' + unit if unit else ''})"
     )
-    if unit == "$":
+    if units.is_money(unit):
         ax.yaxis.set_major_formatter(style.dollar_formatter(short=False))
     ax.set_ylim(bottom=0)
     sizes = np.unique(summary["n"].to_numpy(dtype=float))

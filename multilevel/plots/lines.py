@@ -14,10 +14,12 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .. import style
+from .. import style, units
+from ..models import FitResult
 from ._common import (
     DASHED,
     MANY_GROUPS,
+    Data,
     check_result,
     fit_model,
     fresh_figure,
@@ -75,23 +77,24 @@ class FittedLines:
 
 
 def draw_fitted_lines(
-    ax: Axes,
-    result: Any,
+    result: FitResult,
     data: pd.DataFrame | None = None,
     *,
+    ax: Axes | None = None,
     x_range: tuple[float, float] | None = None,
     show_data: bool = True,
     show_population: bool | None = None,
     styles: Mapping[Any, style.GroupStyle] | None = None,
+    **kwargs: Any,
 ) -> FittedLines:
-    """Draw data points by group and the fitted line(s) of ``result`` on ``ax``; no labels.
+    """Draw data points by group and the fitted line(s) of ``result``; no labels.
 
-    The lower-level worker behind :func:`fitted_lines_plot` and :func:`four_models_plot`;
-    widgets keep the returned :class:`FittedLines` and call :func:`update_fitted_lines`.
+    The lower-level worker behind :func:`fitted_lines_plot` and :func:`four_models_plot`, for
+    a figure that follows a changing fit: keep the returned :class:`FittedLines` and move its
+    lines with :func:`update_fitted_lines` instead of drawing again.
 
     Parameters
     ----------
-    ax : Axes
     result : FitResult
     data : DataFrame, optional
         The data that was fitted (needed for points and, without ``x_range``, the line span).
@@ -104,6 +107,10 @@ def draw_fitted_lines(
         multilevel models, off for no pooling. Complete pooling always shows its one line.
     styles : mapping, optional
         ``{group: GroupStyle}``; default :func:`multilevel.style.group_styles` of all groups.
+    ax : Axes, optional
+        Draw here; default the current axes.
+    **kwargs
+        Passed on to matplotlib's ``Axes.plot`` for each group's line (e.g. ``alpha``).
 
     Returns
     -------
@@ -115,12 +122,13 @@ def draw_fitted_lines(
     >>> from simdata import faculty_salaries
     >>> sim = faculty_salaries(seed=1)
     >>> fig, ax = plt.subplots()
-    >>> drawn = draw_fitted_lines(ax, ml.fit(sim, model="varying_intercepts"), sim.data)
+    >>> drawn = draw_fitted_lines(ml.fit(sim, model="varying_intercepts"), sim.data, ax=ax)
     >>> len(drawn.lines)
     8
     >>> plt.close(fig)
     """
     check_result(result)
+    ax = get_ax(ax)
     gl = result.group_lines
     groups = list(gl.index)
     if styles is None:
@@ -137,12 +145,15 @@ def draw_fitted_lines(
             (line,) = ax.plot(
                 x_ends,
                 group_line_y(result, g, x_ends),
-                color=styles[g].color,
-                linestyle=styles[g].linestyle,
-                linewidth=line_width(),
-                label=str(g),
-                gid="group-line",
-                zorder=3,
+                **{
+                    "color": styles[g].color,
+                    "linestyle": styles[g].linestyle,
+                    "linewidth": line_width(),
+                    "label": str(g),
+                    "gid": "group-line",
+                    "zorder": 3,
+                    **kwargs,
+                },
             )
             drawn.lines[g] = line
     if show_population is None:
@@ -178,7 +189,7 @@ def draw_fitted_lines(
     return drawn
 
 
-def update_fitted_lines(drawn: FittedLines, result: Any) -> FittedLines:
+def update_fitted_lines(drawn: FittedLines, result: FitResult) -> FittedLines:
     """Move already-drawn lines to a new fit of the same groups, without redrawing points.
 
     Parameters
@@ -199,7 +210,7 @@ def update_fitted_lines(drawn: FittedLines, result: Any) -> FittedLines:
     >>> from simdata import faculty_salaries
     >>> sim = faculty_salaries(seed=1)
     >>> fig, ax = plt.subplots()
-    >>> drawn = draw_fitted_lines(ax, ml.fit(sim, model="varying_intercepts"), sim.data)
+    >>> drawn = draw_fitted_lines(ml.fit(sim, model="varying_intercepts"), sim.data, ax=ax)
     >>> drawn = update_fitted_lines(drawn, ml.fit(sim, model="varying_both"))
     >>> plt.close(fig)
     """
@@ -214,8 +225,8 @@ def update_fitted_lines(drawn: FittedLines, result: Any) -> FittedLines:
 
 
 def fitted_lines_plot(
-    result: Any,
-    data: Any = None,
+    result: FitResult,
+    data: Data | None = None,
     *,
     ax: Axes | None = None,
     show_data: bool = True,
@@ -224,6 +235,7 @@ def fitted_lines_plot(
     legend: bool = True,
     max_legend: int = MANY_GROUPS,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Data points by group with one fitted line per group, for any fitted model.
 
@@ -251,6 +263,8 @@ def fitted_lines_plot(
         Above this many groups the colours only separate groups, so no group legend.
     title : str, optional
         Default: the model's name, e.g. "Varying intercepts: salary by department".
+    **kwargs
+        Passed on to matplotlib's ``Axes.plot`` for each group's line (e.g. ``alpha``).
 
     Returns
     -------
@@ -269,12 +283,13 @@ def fitted_lines_plot(
         frame, *_ = resolve_data(data, result.y, result.x, result.group)
     ax = get_ax(ax)
     drawn = draw_fitted_lines(
-        ax,
         result,
         frame,
+        ax=ax,
         x_range=x_range,
         show_data=show_data,
         show_population=show_population,
+        **kwargs,
     )
     label_axes(ax, result.y, result.x)
     ax.set_title(
@@ -298,9 +313,9 @@ def _fit_many(
     x: str,
     group: str,
     models: Sequence[str],
-    results: Mapping[str, Any] | None,
+    results: Mapping[str, FitResult] | None,
     fit_kwargs: Mapping[str, Any] | None,
-) -> dict[str, Any]:
+) -> dict[str, FitResult]:
     given = dict(results or {})
     out = {}
     for m in models:
@@ -312,17 +327,18 @@ def _fit_many(
 
 
 def four_models_plot(
-    data: Any,
+    data: Data,
     *,
     y: str | None = None,
     x: str | None = None,
     group: str | None = None,
-    results: Mapping[str, Any] | None = None,
+    results: Mapping[str, FitResult] | None = None,
     fit_kwargs: Mapping[str, Any] | None = None,
     show_population: bool = True,
     fig: Figure | None = None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Figure:
     """The seed module's graph: complete pooling, varying intercepts, varying slopes, and both.
 
@@ -346,6 +362,8 @@ def four_models_plot(
         Size of a new figure in inches; default twice the course's single-panel height.
     title : str, optional
         Figure title; default "Four ways to model salary by department".
+    **kwargs
+        Passed on to matplotlib's ``Axes.plot`` for each group's line in every panel.
 
     Returns
     -------
@@ -368,12 +386,13 @@ def four_models_plot(
     handles: list[Any] = []
     for ax, model in zip(axes, FOUR_MODELS, strict=True):
         drawn = draw_fitted_lines(
-            ax,
             fits[model],
             frame,
+            ax=ax,
             x_range=(float(x_ends[0]), float(x_ends[1])),
             show_population=show_population or model == "complete_pooling",
             styles=styles,
+            **kwargs,
         )
         ax.set_title(model_title(model), pad=float(plt.rcParams["font.size"]) * 1.6)
         ax.annotate(
@@ -393,9 +412,9 @@ def four_models_plot(
         elif not handles:
             handles = drawn.handles
     for ax in axes[2:]:
-        ax.set_xlabel(style.axis_label(x))
+        ax.set_xlabel(units.axis_label(x))
     for ax in axes[::2]:
-        ax.set_ylabel(style.axis_label(y))
+        ax.set_ylabel(units.axis_label(y))
     # Groups, then both black lines, so the one legend explains every panel.
     legend_handles = [h for h in handles if not h.get_label().startswith("Population")]
     legend_handles.append(pooled_handle)

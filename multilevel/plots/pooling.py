@@ -12,10 +12,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .. import style
+from .. import specs, style, units
+from ..models import FitResult
 from ._common import (
     DASHED,
     MANY_GROUPS,
+    Data,
     center_of,
     check_parameter,
     check_result,
@@ -41,11 +43,9 @@ from ._common import (
     scatter_groups,
 )
 
+#: The partial-pooling models, each with the no-pooling fit that estimates the same parts.
 _NO_POOLING_FOR = {
-    "varying_intercepts": "intercepts",
-    "varying_slopes": "slopes",
-    "varying_both": "both",
-    "varying_both_uncorrelated": "both",
+    name: spec.no_pooling_varying for name, spec in specs.MODELS.items() if spec.mixed
 }
 
 
@@ -53,14 +53,14 @@ _NO_POOLING_FOR = {
 
 
 def _pooling_fits(
-    data: Any,
+    data: Data | None,
     y: str | None,
     x: str | None,
     group: str | None,
     model: str,
     fit_kwargs: Mapping[str, Any] | None,
     **given: Any,
-) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+) -> tuple[pd.DataFrame | None, dict[str, FitResult]]:
     """The data frame and the fits named in ``given``, fitting from ``data`` those passed as None.
 
     ``given`` holds ``complete_pooling``, ``no_pooling`` and/or ``partial_pooling``; no pooling
@@ -101,22 +101,22 @@ class _PoolingPicture:
     """What :func:`pooling_plot` and :func:`pooling_grid` draw: three fits, the groups, the span."""
 
     frame: pd.DataFrame | None
-    complete: Any
-    no: Any
-    partial: Any
+    complete: FitResult
+    no: FitResult
+    partial: FitResult
     shown: list[Any]
     styles: dict[Any, style.GroupStyle]
     x_ends: np.ndarray
 
 
 def _pooling_picture(
-    data: Any,
+    data: Data | None,
     y: str | None,
     x: str | None,
     group: str | None,
     model: str,
     groups: Sequence[Any] | None,
-    fits: Mapping[str, Any],
+    fits: Mapping[str, FitResult | None],
     fit_kwargs: Mapping[str, Any] | None,
     x_range: tuple[float, float] | None,
 ) -> _PoolingPicture:
@@ -176,7 +176,9 @@ def _pooling_key_handles() -> list[Line2D]:
     ]
 
 
-def _draw_pooling_lines(ax: Axes, g: Any, picture: _PoolingPicture) -> tuple[Line2D, Line2D]:
+def _draw_pooling_lines(
+    ax: Axes, g: Any, picture: _PoolingPicture, **kwargs: Any
+) -> tuple[Line2D, Line2D]:
     """Group ``g``'s own line (no pooling) and its multilevel line (partial pooling)."""
     out = []
     x_ends = picture.x_ends
@@ -184,18 +186,22 @@ def _draw_pooling_lines(ax: Axes, g: Any, picture: _PoolingPicture) -> tuple[Lin
         (line,) = ax.plot(
             x_ends,
             group_line_y(res, g, x_ends),
-            color=picture.styles[g].color,
-            linestyle=_POOLING_STYLE[key]["linestyle"],
-            linewidth=line_width(_POOLING_STYLE[key]["scale"]),
-            label=str(g),
-            gid=f"{key}-pooling-line",
-            zorder=3 if key == "no" else 4,
+            **{
+                "color": picture.styles[g].color,
+                "linestyle": _POOLING_STYLE[key]["linestyle"],
+                "linewidth": line_width(_POOLING_STYLE[key]["scale"]),
+                "label": str(g),
+                "gid": f"{key}-pooling-line",
+                "zorder": 3 if key == "no" else 4,
+                **kwargs,
+            },
         )
         out.append(line)
     return out[0], out[1]
 
 
-def _draw_complete_line(ax: Axes, res: Any, x_ends: np.ndarray) -> Line2D:
+def _draw_complete_line(ax: Axes, res: FitResult, x_ends: np.ndarray) -> Line2D:
+    """The one line of complete pooling, thick and black."""
     (line,) = ax.plot(
         x_ends,
         population_line_y(res, x_ends),
@@ -209,21 +215,22 @@ def _draw_complete_line(ax: Axes, res: Any, x_ends: np.ndarray) -> Line2D:
 
 
 def pooling_plot(
-    data: Any = None,
+    data: Data | None = None,
     *,
     y: str | None = None,
     x: str | None = None,
     group: str | None = None,
     model: str = "varying_both",
     groups: Sequence[Any] | None = None,
-    complete_pooling: Any = None,
-    no_pooling: Any = None,
-    partial_pooling: Any = None,
+    complete_pooling: FitResult | None = None,
+    no_pooling: FitResult | None = None,
+    partial_pooling: FitResult | None = None,
     fit_kwargs: Mapping[str, Any] | None = None,
     show_data: bool = True,
     x_range: tuple[float, float] | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Complete, no and partial pooling on one panel.
 
@@ -255,6 +262,8 @@ def pooling_plot(
         Span of the lines; default the range of the data.
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to matplotlib's ``Axes.plot`` for each group's no- and partial-pooling line.
 
     Returns
     -------
@@ -275,7 +284,7 @@ def pooling_plot(
         keep = frame[group].isin(shown)
         scatter_groups(ax, frame.loc[keep], x, y, group, styles)
     for g in shown:
-        _draw_pooling_lines(ax, g, picture)
+        _draw_pooling_lines(ax, g, picture, **kwargs)
     _draw_complete_line(ax, picture.complete, picture.x_ends)
     label_axes(ax, y, x)
     ax.set_title(
@@ -294,22 +303,23 @@ def pooling_plot(
 
 
 def pooling_grid(
-    data: Any = None,
+    data: Data | None = None,
     *,
     y: str | None = None,
     x: str | None = None,
     group: str | None = None,
     model: str = "varying_both",
     groups: Sequence[Any] | None = None,
-    complete_pooling: Any = None,
-    no_pooling: Any = None,
-    partial_pooling: Any = None,
+    complete_pooling: FitResult | None = None,
+    no_pooling: FitResult | None = None,
+    partial_pooling: FitResult | None = None,
     fit_kwargs: Mapping[str, Any] | None = None,
     ncols: int = 4,
     x_range: tuple[float, float] | None = None,
     fig: Figure | None = None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Figure:
     """Complete, no and partial pooling in small multiples, one panel per group.
 
@@ -330,6 +340,8 @@ def pooling_grid(
         Draw into this figure (cleared first).
     figsize : (float, float), optional
     title : str, optional
+    **kwargs
+        Passed on to matplotlib's ``Axes.plot`` for each group's no- and partial-pooling line.
 
     Returns
     -------
@@ -360,7 +372,7 @@ def pooling_grid(
         if frame is not None:
             sub = frame.loc[frame[group] == g]
             scatter_groups(ax, sub, x, y, group, styles, alpha=0.7)
-        _draw_pooling_lines(ax, g, picture)
+        _draw_pooling_lines(ax, g, picture, **kwargs)
         _draw_complete_line(ax, picture.complete, picture.x_ends)
         ax.set_title(f"{g} (n = {int(gl.at[g, 'n'])})", fontsize="medium")
         style.format_axis(ax, x=x, y=y)
@@ -368,9 +380,9 @@ def pooling_grid(
         ax.set_visible(False)
     for i, ax in enumerate(axes[: len(shown)]):
         if i % ncols == 0:
-            ax.set_ylabel(style.axis_label(y))
+            ax.set_ylabel(units.axis_label(y))
         if i + ncols >= len(shown):
-            ax.set_xlabel(style.axis_label(x))
+            ax.set_xlabel(units.axis_label(x))
             ax.xaxis.set_tick_params(labelbottom=True)
     fig.legend(handles=_pooling_key_handles(), loc="outside lower center", ncols=3)
     fig.suptitle(
@@ -395,20 +407,21 @@ def _dodge(n: np.ndarray, width: float) -> np.ndarray:
 
 
 def shrinkage_plot(
-    data: Any = None,
+    data: Data | None = None,
     *,
     y: str | None = None,
     x: str | None = None,
     group: str | None = None,
     parameter: str = "intercept",
     model: str | None = None,
-    no_pooling: Any = None,
-    partial_pooling: Any = None,
+    no_pooling: FitResult | None = None,
+    partial_pooling: FitResult | None = None,
     fit_kwargs: Mapping[str, Any] | None = None,
     log_n: bool = False,
     legend: bool = True,
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Shrinkage: each group's no-pooling estimate -> partial-pooling estimate, against group size.
 
@@ -441,6 +454,8 @@ def shrinkage_plot(
         Explain the markers and, for up to 12 groups, the group colours.
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to matplotlib's ``Axes.scatter`` for the estimates (e.g. ``alpha``).
 
     Returns
     -------
@@ -453,18 +468,82 @@ def shrinkage_plot(
     >>> from simdata import faculty_salaries
     >>> ax = shrinkage_plot(faculty_salaries(seed=1, faculty_per_department=(3, 30)))
     """
+    no_pooling, partial_pooling = _shrinkage_fits(
+        data,
+        y=y,
+        x=x,
+        group=group,
+        parameter=parameter,
+        model=model,
+        no_pooling=no_pooling,
+        partial_pooling=partial_pooling,
+        fit_kwargs=fit_kwargs,
+    )
+    ax = get_ax(ax)
+    gl_p = partial_pooling.group_lines
+    gl_n = no_pooling.group_lines.reindex(gl_p.index)
+    groups = list(gl_p.index)
+    styles = style.group_styles(groups)
+    n = gl_p["n"].to_numpy(dtype=float)
+    xpos = _size_positions(n, log_n=log_n)
+    own = gl_n[parameter].to_numpy(dtype=float)
+    pooled = gl_p[parameter].to_numpy(dtype=float)
+    population = float(partial_pooling.fixed_effects.at[parameter, "estimate"])
+    colors = colors_or_one(styles, groups)
+    span = float(np.nanmax([*own, *pooled, population]) - np.nanmin([*own, *pooled, population]))
+    for g, xp, a, b, c in zip(groups, xpos, own, pooled, colors, strict=True):
+        if np.isfinite(a):
+            # No estimate of its own (a radon county measured on one floor has no own slope):
+            # its multilevel estimate is drawn, but there is nothing to draw an arrow from.
+            _shrinkage_arrow(ax, g, xp, a, b, color=c, head=abs(b - a) > 0.02 * span)
+    # Past eight groups colours repeat and the group's marker tells them apart, as in the
+    # legend; past twelve there is no group legend and everything is one colour and a circle.
+    markers = [styles[g].marker if len(groups) <= MANY_GROUPS else "o" for g in groups]
+    _shrinkage_points(ax, xpos, own, pooled, markers=markers, colors=colors, **kwargs)
+    ax.axhline(
+        population,
+        color=style.POPULATION_COLOR,
+        linestyle=DASHED,
+        linewidth=line_width(1.0),
+        zorder=2,
+        label="Population estimate (grand mean)",
+        gid="population-estimate",
+    )
+    noun = group_noun(partial_pooling.group)
+    ax.set_xlabel(f"Observations per {noun} (n)")
+    ax.set_ylabel(parameter_label(partial_pooling, parameter))
+    format_parameter_axis(ax.yaxis, partial_pooling, parameter)
+    format_group_size_axis(ax, log_n=log_n)
+    ax.set_title(
+        title if title is not None else f"Shrinkage of {noun} {parameter}s toward the population"
+    )
+    if legend:
+        place_legend(ax, _shrinkage_legend(styles, groups))
+    return ax
+
+
+def _shrinkage_fits(
+    data: Data | None,
+    *,
+    y: str | None,
+    x: str | None,
+    group: str | None,
+    parameter: str,
+    model: str | None,
+    no_pooling: FitResult | None,
+    partial_pooling: FitResult | None,
+    fit_kwargs: Mapping[str, Any] | None,
+) -> tuple[FitResult, FitResult]:
+    """The no- and partial-pooling fits of :func:`shrinkage_plot`, checked to match."""
     check_parameter(parameter)
     if partial_pooling is not None:
         model = partial_pooling.model
     elif model is None:
         # One varying part at a time shows shrinkage cleanly; with both varying, an intercept
         # also moves with its shrunken slope and may end further from the grand mean.
-        model = "varying_intercepts" if parameter == "intercept" else "varying_slopes"
-    if (
-        parameter == "intercept"
-        and model == "varying_slopes"
-        or (parameter == "slope" and model == "varying_intercepts")
-    ):
+        model = specs.model_varying_only(parameter)
+    spec = specs.MODELS.get(model)
+    if spec is not None and spec.mixed and parameter not in spec.varying_parts:
         raise ValueError(
             f"parameter={parameter!r} does not vary in a {model} model, so nothing shrinks; "
             f"use parameter={'slope' if parameter == 'intercept' else 'intercept'!r} or "
@@ -486,111 +565,104 @@ def shrinkage_plot(
             "no_pooling and partial_pooling must use the same centring of x, got center="
             f"{center_of(no_pooling):g} and {center_of(partial_pooling):g}"
         )
-    ax = get_ax(ax)
-    gl_p = partial_pooling.group_lines
-    gl_n = no_pooling.group_lines.reindex(gl_p.index)
-    groups = list(gl_p.index)
-    styles = style.group_styles(groups)
-    n = gl_p["n"].to_numpy(dtype=float)
+    return no_pooling, partial_pooling
+
+
+def _size_positions(n: np.ndarray, *, log_n: bool) -> np.ndarray:
+    """Where each group sits on the group-size axis: its size, groups of equal size dodged."""
     if log_n:
-        xpos = n * np.exp(0.1 * (_dodge(n, 1.0) - n))
-    else:
-        xpos = _dodge(n, min(0.35, 0.02 * float(np.ptp(n))) if np.ptp(n) > 0 else 0.35)
-    own = gl_n[parameter].to_numpy(dtype=float)
-    pooled = gl_p[parameter].to_numpy(dtype=float)
-    population = float(partial_pooling.fixed_effects.at[parameter, "estimate"])
-    colors = colors_or_one(styles, groups)
-    span = float(np.nanmax([*own, *pooled, population]) - np.nanmin([*own, *pooled, population]))
-    for g, xp, a, b, c in zip(groups, xpos, own, pooled, colors, strict=True):
-        if not np.isfinite(a):
-            # No estimate of its own (a radon county measured on one floor has no own slope):
-            # its multilevel estimate is drawn, but there is nothing to draw an arrow from.
-            continue
-        ann = ax.annotate(
-            "",
-            xy=(xp, b),
-            xytext=(xp, a),
-            arrowprops={
-                # A head on a barely visible arrow only hides the markers.
-                "arrowstyle": "-|>" if abs(b - a) > 0.02 * span else "-",
-                "color": c,
-                "lw": line_width(0.8),
-                "shrinkA": marker_size(0.5),
-                "shrinkB": marker_size(0.5),
-                "mutation_scale": marker_size(2.2),
-            },
-            zorder=3,
-        )
-        ann.set_gid(f"shrinkage-arrow:{g}")
-    # Past eight groups colours repeat and the group's marker tells them apart, as in the
-    # legend; past twelve there is no group legend and everything is one colour and a circle.
-    markers = np.array(
-        [styles[g].marker if len(groups) <= MANY_GROUPS else "o" for g in groups], dtype=object
-    )
+        return n * np.exp(0.1 * (_dodge(n, 1.0) - n))
+    return _dodge(n, min(0.35, 0.02 * float(np.ptp(n))) if np.ptp(n) > 0 else 0.35)
+
+
+def _shrinkage_points(
+    ax: Axes,
+    xpos: np.ndarray,
+    own: np.ndarray,
+    pooled: np.ndarray,
+    *,
+    markers: list[str],
+    colors: list[str],
+    **kwargs: Any,
+) -> None:
+    """Open markers at the own estimates, filled ones at the partial-pooling estimates; one
+    pair of scatter calls per marker shape."""
+    marker_array = np.array(markers, dtype=object)
     color_array = np.array(colors, dtype=object)
-    for marker in dict.fromkeys(markers):
-        keep = markers == marker
+    for marker in dict.fromkeys(marker_array):
+        keep = marker_array == marker
         ax.scatter(
             xpos[keep],
             own[keep],
-            marker=marker,
-            facecolors="white",
-            edgecolors=list(color_array[keep]),
-            s=marker_size(1.2) ** 2,
-            linewidths=line_width(0.7),
-            zorder=4,
-            label="No pooling (own estimate)",
-            gid="no-pooling-estimates",
+            **{
+                "marker": marker,
+                "facecolors": "white",
+                "edgecolors": list(color_array[keep]),
+                "s": marker_size(1.2) ** 2,
+                "linewidths": line_width(0.7),
+                "zorder": 4,
+                "label": "No pooling (own estimate)",
+                "gid": "no-pooling-estimates",
+                **kwargs,
+            },
         )
         ax.scatter(
             xpos[keep],
             pooled[keep],
-            marker=marker,
-            c=list(color_array[keep]),
-            s=marker_size(1.2) ** 2,
-            zorder=5,
-            label="Partial pooling (multilevel)",
-            gid="partial-pooling-estimates",
+            **{
+                "marker": marker,
+                "c": list(color_array[keep]),
+                "s": marker_size(1.2) ** 2,
+                "zorder": 5,
+                "label": "Partial pooling (multilevel)",
+                "gid": "partial-pooling-estimates",
+                **kwargs,
+            },
         )
-    ax.axhline(
-        population,
-        color=style.POPULATION_COLOR,
-        linestyle=DASHED,
-        linewidth=line_width(1.0),
-        zorder=2,
-        label="Population estimate (grand mean)",
-        gid="population-estimate",
+
+
+def _shrinkage_arrow(
+    ax: Axes, g: Any, xp: float, own: float, pooled: float, *, color: str, head: bool
+) -> None:
+    """The arrow of group ``g`` from its own estimate to its partial-pooling estimate."""
+    ann = ax.annotate(
+        "",
+        xy=(xp, pooled),
+        xytext=(xp, own),
+        arrowprops={
+            # A head on a barely visible arrow only hides the markers.
+            "arrowstyle": "-|>" if head else "-",
+            "color": color,
+            "lw": line_width(0.8),
+            "shrinkA": marker_size(0.5),
+            "shrinkB": marker_size(0.5),
+            "mutation_scale": marker_size(2.2),
+        },
+        zorder=3,
     )
-    ax.set_xlabel(f"Observations per {group_noun(partial_pooling.group)} (n)")
-    ax.set_ylabel(parameter_label(partial_pooling, parameter))
-    format_parameter_axis(ax.yaxis, partial_pooling, parameter)
-    format_group_size_axis(ax, log_n=log_n)
-    ax.set_title(
-        title
-        if title is not None
-        else f"Shrinkage of {group_noun(partial_pooling.group)} {parameter}s toward the population"
-    )
-    if legend:
-        dot = {"marker": "o", "linestyle": "none", "markersize": marker_size(1.2)}
-        key = [
-            legend_key(
-                "No pooling (own estimate)", **dot, markerfacecolor="white", markeredgecolor="0.3"
-            ),
-            legend_key("Partial pooling (multilevel)", **dot, color="0.3"),
-            legend_key(
-                "Population estimate",
-                color=style.POPULATION_COLOR,
-                linestyle=DASHED,
-                linewidth=line_width(1.0),
-            ),
-        ]
-        handles = key
-        if len(groups) <= MANY_GROUPS:
-            group_keys = group_handles(styles, groups)
-            for h in group_keys:
-                # Filled markers of the drawn size, like the partial-pooling points.
-                h.set_linestyle("none")
-                h.set_markersize(marker_size(1.2))
-            handles = key + group_keys
-        place_legend(ax, handles)
-    return ax
+    ann.set_gid(f"shrinkage-arrow:{g}")
+
+
+def _shrinkage_legend(styles: Mapping[Any, style.GroupStyle], groups: list[Any]) -> list[Line2D]:
+    """The markers and the population line explained, then (up to 12 groups) the groups."""
+    dot = {"marker": "o", "linestyle": "none", "markersize": marker_size(1.2)}
+    key = [
+        legend_key(
+            "No pooling (own estimate)", **dot, markerfacecolor="white", markeredgecolor="0.3"
+        ),
+        legend_key("Partial pooling (multilevel)", **dot, color="0.3"),
+        legend_key(
+            "Population estimate",
+            color=style.POPULATION_COLOR,
+            linestyle=DASHED,
+            linewidth=line_width(1.0),
+        ),
+    ]
+    if len(groups) > MANY_GROUPS:
+        return key
+    group_keys = group_handles(styles, groups)
+    for h in group_keys:
+        # Filled markers of the drawn size, like the partial-pooling points.
+        h.set_linestyle("none")
+        h.set_markersize(marker_size(1.2))
+    return key + group_keys
