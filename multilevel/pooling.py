@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simdata import validate
+from simdata import as_generator, faculty_salaries, validate
 
 from . import specs, units
 from .models import FitResult, ModelError, fit
@@ -294,8 +294,6 @@ def compare_pooling_errors(
     >>> len(errors)
     40
     """
-    from simdata import as_generator, faculty_salaries
-
     n_samples = validate.positive_int("n_samples", n_samples)
     if parameter not in specs.PARTS:
         raise ValueError(f"parameter must be 'intercept' or 'slope', got {parameter!r}")

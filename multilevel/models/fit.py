@@ -341,7 +341,7 @@ def _check_fittable(
     yname: str,
     gname: str,
 ) -> None:
-    gs = plural(gname)
+    groups_word = plural(gname)
     if x is not None and np.ptp(x) == 0:
         raise ModelError(
             f"x={xname!r} has the same value ({x[0] + 0:g}) in every row, so no slope can be "
@@ -353,7 +353,7 @@ def _check_fittable(
         return
     if n_groups < 2:
         raise ModelError(
-            f"group={gname!r} has only one group; {model} needs at least two {gs} "
+            f"group={gname!r} has only one group; {model} needs at least two {groups_word} "
             f"(use model='complete_pooling' for a single line)"
         )
     parts = specs.MODELS[model].parts(varying)
@@ -361,7 +361,7 @@ def _check_fittable(
     if model != "no_pooling" and y.size <= len(parts) * n_groups:
         raise ModelError(
             f"{model} needs more observations ({y.size}) than group-level effects "
-            f"({len(parts)} per group x {n_groups} {gs} = {len(parts) * n_groups}): with "
+            f"({len(parts)} per group x {n_groups} {groups_word} = {len(parts) * n_groups}): with "
             f"{'one observation' if n_j.max() == 1 else 'so few observations'} per {gname} "
             f"the {gname} variation cannot be told apart from the noise; add observations or "
             f"fit a model with fewer varying parts"
@@ -396,28 +396,30 @@ def _check_fittable(
         )
 
 
-def _tables_from_engine(ef: EngineFit, codes: np.ndarray, groups: pd.Index) -> dict[str, Any]:
+def _tables_from_engine(
+    engine_fit: EngineFit, codes: np.ndarray, groups: pd.Index
+) -> dict[str, Any]:
     g = len(groups)
-    fe = fixed_table(ef.beta, np.sqrt(np.diag(ef.beta_cov)))
-    sds = np.sqrt(np.maximum(np.diag(ef.re_cov), 0.0))
-    group_sd = pd.Series(sds, index=_PARTS[ef.parts].copy(), dtype=float)
+    fe = fixed_table(engine_fit.beta, np.sqrt(np.diag(engine_fit.beta_cov)))
+    sds = np.sqrt(np.maximum(np.diag(engine_fit.re_cov), 0.0))
+    group_sd = pd.Series(sds, index=_PARTS[engine_fit.parts].copy(), dtype=float)
     correlation = None
-    if ef.correlated:
+    if engine_fit.correlated:
         denom = sds[0] * sds[1]
-        correlation = float(ef.re_cov[0, 1] / denom) if denom > 0 else float("nan")
+        correlation = float(engine_fit.re_cov[0, 1] / denom) if denom > 0 else float("nan")
     icc = None
-    if ef.parts == ("intercept",):
-        icc = float(ef.re_cov[0, 0] / (ef.re_cov[0, 0] + ef.sigma**2))
+    if engine_fit.parts == ("intercept",):
+        icc = float(engine_fit.re_cov[0, 0] / (engine_fit.re_cov[0, 0] + engine_fit.sigma**2))
     n_j = np.bincount(codes, minlength=g).astype(np.int64)
     cols: dict[str, np.ndarray] = {"n": n_j}
     re = {}
-    slope_base = ef.beta[1] if ef.beta.size > 1 else 0.0
-    for p, base in (("intercept", ef.beta[0]), ("slope", slope_base)):
-        if p in ef.parts:
-            i = ef.parts.index(p)
-            re[p] = ef.blups[:, i]
-            cols[p] = base + ef.blups[:, i]
-            cols[p + "_se"] = np.sqrt(np.maximum(ef.blup_cov[:, i, i], 0.0))
+    slope_base = engine_fit.beta[1] if engine_fit.beta.size > 1 else 0.0
+    for p, base in (("intercept", engine_fit.beta[0]), ("slope", slope_base)):
+        if p in engine_fit.parts:
+            i = engine_fit.parts.index(p)
+            re[p] = engine_fit.blups[:, i]
+            cols[p] = base + engine_fit.blups[:, i]
+            cols[p + "_se"] = np.sqrt(np.maximum(engine_fit.blup_cov[:, i, i], 0.0))
         else:
             cols[p] = np.full(g, base)
             cols[p + "_se"] = np.full(g, np.nan)
@@ -427,15 +429,15 @@ def _tables_from_engine(ef: EngineFit, codes: np.ndarray, groups: pd.Index) -> d
         "fixed_effects": fe,
         "group_sd": group_sd,
         "correlation": correlation,
-        "residual_sd": ef.sigma,
-        "loglik": ef.loglik,
-        "k": ef.n_params,
+        "residual_sd": engine_fit.sigma,
+        "loglik": engine_fit.loglik,
+        "k": engine_fit.n_params,
         "icc": icc,
         "group_lines": lines,
         "random_effects": pd.DataFrame(
-            ef.blups.copy(), index=groups, columns=_PARTS[ef.parts].copy()
+            engine_fit.blups.copy(), index=groups, columns=_PARTS[engine_fit.parts].copy()
         ),
-        "converged": ef.converged,
+        "converged": engine_fit.converged,
     }
 
 
@@ -443,29 +445,29 @@ def _judge_boundary(
     model: str,
     corr: float | None,
     n_unestimable: int,
-    ef: EngineFit | None,
+    engine_fit: EngineFit | None,
     x: str | None,
     group: str,
 ) -> tuple[bool, list[str]]:
     notes: list[str] = []
-    gs = plural(group)
+    groups_word = plural(group)
     if model == "no_pooling":
         k = n_unestimable
         if k:
             notes.append(
-                f"{k} {gs if k > 1 else group} had a single value of {x}, so no separate line "
+                f"{k} {groups_word if k > 1 else group} had a single value of {x}, so no separate line "
                 f"could be estimated there (NaN in group_lines)."
             )
         return False, notes
-    if ef is None or not ef.parts:
+    if engine_fit is None or not engine_fit.parts:
         return False, notes
-    zero = engine.boundary_parts(ef)
+    zero = engine.boundary_parts(engine_fit)
     boundary = False
     for part in zero:
         boundary = True
         what = "base level (intercept)" if part == "intercept" else f"slope on {x}"
         notes.append(
-            f"Boundary fit: the SD of the {what} between {gs} is estimated as (practically) "
+            f"Boundary fit: the SD of the {what} between {groups_word} is estimated as (practically) "
             f"zero, i.e. the data show no {group}-to-{group} variation in it beyond what the "
             f"noise explains; a model without that varying part fits as well."
         )

@@ -264,7 +264,7 @@ class FitResult:
             return units.format_amount(v, prefix=unit)
 
         spec = specs.MODELS[self.model]
-        gs = plural(self.group)
+        groups_word = plural(self.group)
         fe = self.fixed_effects
         a = fe.at["intercept", "estimate"]
         b = fe.at["slope", "estimate"] if self.x is not None else 0.0
@@ -273,7 +273,7 @@ class FitResult:
         title = spec.heading(self.group, self.varying)
         method = (", REML" if self.reml else ", maximum likelihood") if spec.mixed else ""
         lines = [
-            f"{title}: {self.y} {on}, {self.n_obs} observations in {self.n_groups} {gs}{method}.",
+            f"{title}: {self.y} {on}, {self.n_obs} observations in {self.n_groups} {groups_word}{method}.",
         ]
         if self.x is None:
             lines.append(
@@ -287,7 +287,7 @@ class FitResult:
                 f"of {self.x} (95% interval {money(fe.at['slope', 'ci_lower'])} to "
                 f"{money(fe.at['slope', 'ci_upper'])})."
             )
-        cap = gs[:1].upper() + gs[1:]
+        cap = groups_word[:1].upper() + groups_word[1:]
         what = "intercepts" if self.x is not None else f"mean {self.y}"
         if "intercept" in self.group_sd.index:
             lines.append(f"{cap}' {what} vary with SD {money(self.group_sd['intercept'])}.")
@@ -298,13 +298,13 @@ class FitResult:
         if self.correlation is not None and not math.isnan(self.correlation):
             lines.append(f"Intercepts and slopes correlate at {self.correlation:.2f}.")
         lines.append(
-            f"Within {gs}, {self.y} varies around the "
+            f"Within {groups_word}, {self.y} varies around the "
             f"{'lines' if self.x is not None else 'means'} with SD {money(self.residual_sd)}."
         )
         if self.icc is not None:
             explained = f"not explained by {self.x} " if self.x is not None else ""
             lines.append(
-                f"ICC {self.icc:.2f}: {self.icc:.0%} of the variation {explained}lies between {gs}."
+                f"ICC {self.icc:.2f}: {self.icc:.0%} of the variation {explained}lies between {groups_word}."
             )
         lines.extend(self.notes)
         return "\n".join(lines)

@@ -59,15 +59,15 @@ def fit_statsmodels(result: FitResult) -> Any:
                 return smf.ols(f"{y} ~ 0 + C({group})", frame).fit()
             formula = NO_POOLING_FORMULAS[arrays.varying].format(y=y, x=x, group=group)
             return smf.ols(formula, frame).fit()
-        ef = arrays.engine_fit
-        rel = ef.rel_cov + 1e-9 * np.eye(len(ef.parts))
+        engine_fit = arrays.engine_fit
+        rel = engine_fit.rel_cov + 1e-9 * np.eye(len(engine_fit.parts))
         kwargs: dict[str, Any] = {"groups": group, "re_formula": spec.re_formula.format(x=x)}
         if spec.vc_formula is not None:
             kwargs["vc_formula"] = {x: spec.vc_formula.format(x=x)}
             start = MixedLMParams.from_components(
-                ef.beta, cov_re=rel[:1, :1], vcomp=np.array([rel[1, 1]])
+                engine_fit.beta, cov_re=rel[:1, :1], vcomp=np.array([rel[1, 1]])
             )
         else:
-            start = MixedLMParams.from_components(ef.beta, cov_re=rel)
+            start = MixedLMParams.from_components(engine_fit.beta, cov_re=rel)
         md = smf.mixedlm(f"{y} ~ {rhs}", frame, **kwargs)
         return md.fit(reml=result.reml, start_params=start, method=["lbfgs"])
