@@ -1,7 +1,8 @@
 """The fits behind the explorers: numpy least squares for the pooling lines, ml.fit for the rest.
 
-Complete pooling (one line) and no pooling (a separate least-squares fit per department) are
-closed-form sums over groups, computed here with ``numpy.bincount`` in well under a millisecond.
+Complete pooling (one line) and no pooling (a separate least-squares fit per department, by
+:mod:`multilevel.models.least_squares`) are closed-form sums over groups, well under a
+millisecond.
 Partial pooling always goes through :func:`multilevel.fit`, warm-started from the previous fit.
 Every refit runs inside :func:`single_threaded_blas`.
 """
@@ -21,6 +22,7 @@ from threadpoolctl import ThreadpoolController
 import multilevel as ml
 import simdata
 from multilevel.models import FitResult
+from multilevel.models.least_squares import no_pooling_estimates
 
 __all__ = [
     "arrays",
@@ -111,47 +113,11 @@ def no_pooling(
 
     ``varying="intercepts"``: a separate intercept per group and one common slope (the
     department-dummy regression). ``"slopes"``: one common intercept and a separate slope per
-    group. ``"both"``: a separate line per group.
+    group. ``"both"``: a separate line per group. The fit is
+    :func:`multilevel.models.least_squares.no_pooling_estimates`, from group sums.
     """
-    count = np.bincount(codes, minlength=n_groups).astype(float)
-    safe = np.where(count > 0, count, 1.0)
-    sx = np.bincount(codes, x, n_groups)
-    sy = np.bincount(codes, y, n_groups)
-    xbar, ybar = sx / safe, sy / safe
-    dx = x - xbar[codes]
-    dy = y - ybar[codes]
-    sxx = np.bincount(codes, dx * dx, n_groups)
-    sxy = np.bincount(codes, dx * dy, n_groups)
-    nan = np.full(n_groups, np.nan)
-    if varying == "both":
-        ok = sxx > _TINY * np.maximum(1.0, count)
-        slope = np.where(ok, sxy / np.where(ok, sxx, 1.0), np.nan)
-        intercept = np.where(ok, ybar - slope * xbar, np.nan)
-        return Lines(intercept, slope)
-    if varying == "intercepts":
-        total = sxx.sum()
-        if total <= _TINY:
-            return Lines(nan, nan.copy())
-        b = sxy.sum() / total
-        return Lines(np.where(count > 0, ybar - b * xbar, np.nan), np.full(n_groups, b))
-    if varying == "slopes":
-        # y = a + b_j x. For fixed a, b_j = sum x (y - a) / sum x^2 within the group; profiling
-        # b_j out leaves a one-parameter least-squares problem for a.
-        sxx0 = np.bincount(codes, x * x, n_groups)
-        sxy0 = np.bincount(codes, x * y, n_groups)
-        ok = sxx0 > _TINY
-        okc = ok[codes]
-        ratio_y = np.where(ok, sxy0 / np.where(ok, sxx0, 1.0), 0.0)
-        ratio_1 = np.where(ok, sx / np.where(ok, sxx0, 1.0), 0.0)
-        u = np.where(okc, y - x * ratio_y[codes], y)
-        v = np.where(okc, 1.0 - x * ratio_1[codes], 1.0)
-        vv = float((v * v).sum())
-        if vv <= _TINY:
-            return Lines(nan, nan.copy())
-        a = float((u * v).sum() / vv)
-        slope = np.where(ok, (sxy0 - a * sx) / np.where(ok, sxx0, 1.0), np.nan)
-        return Lines(np.full(n_groups, a), slope)
-    raise ValueError(f"varying must be 'intercepts', 'slopes' or 'both', got {varying!r}")
+    estimates = no_pooling_estimates(x, y, codes, n_groups, varying)
+    return Lines(estimates.intercept, estimates.slope)
 
 
 @dataclass(frozen=True)

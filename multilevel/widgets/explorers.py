@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -499,50 +500,24 @@ class PoolingExplorer(SampleExplorer):
 
     def _fill_readout(self, sim: simdata.SimulatedData) -> None:
         res = self.fit
-        pop = sim.population
-        truth = sim.truth
-        rows = []
-        sample_sd = {
-            part: float(truth[part].std(ddof=1)) if len(truth) > 1 else np.nan
-            for part in ("intercept", "slope")
-        }
-
-        def est(part: str) -> float:
-            if res is None:
-                return np.nan
-            return float(res.group_sd.get(part, np.nan))
-
-        if "intercept" in self.parts:
-            rows.append(
-                [
-                    SPREAD_LABELS["base_sd"],
-                    dollars(pop["base_sd"]),
-                    dollars(sample_sd["intercept"]),
-                    dollars(est("intercept")),
-                ]
-            )
-        if "slope" in self.parts:
-            rows.append(
-                [
-                    SPREAD_LABELS["raise_sd"],
-                    dollars(pop["raise_sd"]),
-                    dollars(sample_sd["slope"]),
-                    dollars(est("slope")),
-                ]
-            )
+        pop, truth = sim.population, sim.truth
+        rows = [
+            [
+                SPREAD_LABELS[key],
+                dollars(pop[key]),
+                dollars(float(truth[part].std(ddof=1)) if len(truth) > 1 else None),
+                dollars(None if res is None else float(res.group_sd.get(part, np.nan))),
+            ]
+            for part, (_, key, _) in _PART_WORDS.items()
+            if part in self.parts
+        ]
         if self.kind == "both":
-            corr = np.nan if res is None or res.correlation is None else float(res.correlation)
-            sample_corr = (
-                float(np.corrcoef(truth["intercept"], truth["slope"])[0, 1])
-                if len(truth) > 2 and truth["intercept"].std() > 0 and truth["slope"].std() > 0
-                else np.nan
-            )
             rows.append(
                 [
                     "Correlation of base and raise",
                     f"{pop['correlation']:.2f}",
-                    number(sample_corr),
-                    number(corr),
+                    number(_sample_correlation(truth)),
+                    number(None if res is None else res.correlation),
                 ]
             )
         rows.append(
@@ -550,36 +525,39 @@ class PoolingExplorer(SampleExplorer):
                 SPREAD_LABELS["noise_sd"],
                 dollars(pop["noise_sd"]),
                 "",
-                dollars(np.nan if res is None else float(res.residual_sd)),
+                dollars(None if res is None else float(res.residual_sd)),
             ]
         )
         if self.kind == "intercepts":
             tau2, sig2 = float(pop["base_sd"]) ** 2, float(pop["noise_sd"]) ** 2
-            true_icc = tau2 / (tau2 + sig2) if tau2 + sig2 > 0 else np.nan
-            icc = np.nan if res is None or res.icc is None else float(res.icc)
+            true_icc = tau2 / (tau2 + sig2) if tau2 + sig2 > 0 else None
+            icc = None if res is None else res.icc
             rows.append(
                 ["Share of variation between departments (ICC)", number(true_icc), "", number(icc)]
             )
         fixed = None if res is None else res.fixed_effects["estimate"]
-        rows.append(
-            [
-                "Average base salary (at 0 years)",
-                dollars(pop["base_mean"]),
-                dollars(float(truth["intercept"].mean())),
-                dollars(np.nan if fixed is None else float(fixed["intercept"])),
-            ]
-        )
-        rows.append(
-            [
-                "Average raise per year",
-                dollars(pop["raise_mean"]),
-                dollars(float(truth["slope"].mean())),
-                dollars(np.nan if fixed is None else float(fixed["slope"])),
-            ]
-        )
+        for label, key, part in (
+            ("Average base salary (at 0 years)", "base_mean", "intercept"),
+            ("Average raise per year", "raise_mean", "slope"),
+        ):
+            rows.append(
+                [
+                    label,
+                    dollars(pop[key]),
+                    dollars(float(truth[part].mean())),
+                    dollars(None if fixed is None else float(fixed[part])),
+                ]
+            )
         self.readout.value = readout_table(
             ["", "True (setting)", "These departments", "Estimated (partial pooling)"], rows
         )
+
+
+def _sample_correlation(truth: pd.DataFrame) -> float | None:
+    """The correlation of the simulated departments' bases and raises (None if undefined)."""
+    if len(truth) > 2 and truth["intercept"].std() > 0 and truth["slope"].std() > 0:
+        return float(np.corrcoef(truth["intercept"], truth["slope"])[0, 1])
+    return None
 
 
 def varying_intercepts_explorer(
