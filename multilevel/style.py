@@ -33,6 +33,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib import cycler
+from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .units import axis_label, format_amount, is_money, slope_unit, unit_of
@@ -396,7 +397,7 @@ def years_formatter(*, suffix: str = "") -> FuncFormatter:
 # The units themselves live in multilevel.units (no matplotlib); re-exported here for figures.
 
 
-def format_axis(ax: Any, *, x: str | None = None, y: str | None = None) -> None:
+def format_axis(ax: Axes, *, x: str | None = None, y: str | None = None) -> None:
     """Give an axis the tick format its column's unit calls for ($60k, whole years).
 
     Parameters
