@@ -307,6 +307,22 @@ def scatter_groups(
     return drawn
 
 
+def population_reference(
+    ax: Axes, value: float, *, across: str, scale: float, zorder: float, label: str, gid: str
+) -> Line2D:
+    """A dashed black line at the population ``value``, running ``across`` the x or y axis."""
+    draw = ax.axhline if across == "x" else ax.axvline
+    return draw(
+        value,
+        color=style.POPULATION_COLOR,
+        linestyle=DASHED,
+        linewidth=line_width(scale),
+        zorder=zorder,
+        label=label,
+        gid=gid,
+    )
+
+
 def label_axes(ax: Axes, y: str, x: str) -> None:
     """Axis labels with units ("Salary ($)") and the tick format the units call for."""
     ax.set_xlabel(units.axis_label(x))

@@ -35,6 +35,7 @@ from ._common import (
     model_title,
     parameter_label,
     place_legend,
+    population_reference,
     wrap_to_axes,
 )
 
@@ -355,11 +356,11 @@ def caterpillar_plot(
         pos,
         **{"c": colors, "s": marker_size(1.3) ** 2, "zorder": 3, "gid": "group-effects", **kwargs},
     )
-    ax.axvline(
+    population_reference(
+        ax,
         reference,
-        color=style.POPULATION_COLOR,
-        linestyle=DASHED,
-        linewidth=line_width(0.9),
+        across="y",
+        scale=0.9,
         zorder=1,
         label="Population value",
         gid="reference-line",

@@ -206,13 +206,11 @@ def update_fitted_lines(drawn: FittedLines, result: FitResult) -> FittedLines:
 
     Example
     -------
-    >>> import matplotlib.pyplot as plt, multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=1)
-    >>> fig, ax = plt.subplots()
-    >>> drawn = draw_fitted_lines(ml.fit(sim, model="varying_intercepts"), sim.data, ax=ax)
-    >>> drawn = update_fitted_lines(drawn, ml.fit(sim, model="varying_both"))
-    >>> plt.close(fig)
+    >>> import matplotlib.pyplot as plt, multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=1)
+    >>> drawn = draw_fitted_lines(ml.fit(sim, model="varying_intercepts"), sim.data)
+    >>> drawn = update_fitted_lines(drawn, ml.fit(sim, model="varying_both"))  # same points
+    >>> plt.close("all")
     """
     check_result(result)
     x_ends = np.asarray(drawn.x_range, dtype=float)

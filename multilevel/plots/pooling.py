@@ -39,6 +39,7 @@ from ._common import (
     parameter_label,
     place_legend,
     population_line_y,
+    population_reference,
     resolve_data,
     scatter_groups,
 )
@@ -500,11 +501,11 @@ def shrinkage_plot(
     # legend; past twelve there is no group legend and everything is one colour and a circle.
     markers = [styles[g].marker if len(groups) <= MANY_GROUPS else "o" for g in groups]
     _shrinkage_points(ax, xpos, own, pooled, markers=markers, colors=colors, **kwargs)
-    ax.axhline(
+    population_reference(
+        ax,
         population,
-        color=style.POPULATION_COLOR,
-        linestyle=DASHED,
-        linewidth=line_width(1.0),
+        across="x",
+        scale=1.0,
         zorder=2,
         label="Population estimate (grand mean)",
         gid="population-estimate",

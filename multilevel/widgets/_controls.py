@@ -150,6 +150,11 @@ def number(value: float | None) -> str:
     return "\u2014" if value is None or not math.isfinite(value) else f"{value:.2f}"
 
 
+def _range(value: float, low: float, high: float, step: float, kind: type) -> dict[str, float]:
+    """A slider's value, bounds and step as ``kind`` (int or float)."""
+    return {"value": kind(value), "min": kind(low), "max": kind(high), "step": kind(step)}
+
+
 def _layout() -> dict[str, Any]:
     return {
         "continuous_update": True,
@@ -163,10 +168,7 @@ def dollar_slider(
 ) -> widgets.IntSlider:
     """A slider for an amount in dollars, with a ``$8,000`` style readout."""
     return IntSlider(
-        value=int(value),
-        min=int(low),
-        max=int(high),
-        step=int(step),
+        **_range(value, low, high, step, int),
         description=description,
         readout_format="$,d",
         **_layout(),
@@ -197,10 +199,7 @@ def count_slider(
 ) -> widgets.IntSlider:
     """A slider for a whole number (departments, faculty, samples)."""
     return IntSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
+        **_range(value, low, high, step, int),
         description=description,
         readout_format=",d",
         **_layout(),
@@ -217,10 +216,7 @@ def float_slider(
 ) -> widgets.FloatSlider:
     """A slider for a plain number such as a correlation or a variance ratio."""
     return FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
+        **_range(value, low, high, step, float),
         description=description,
         readout_format=readout_format,
         **_layout(),

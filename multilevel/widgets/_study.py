@@ -4,15 +4,6 @@
 :func:`multilevel.fit` (numpy only, so a background thread may call it); :func:`summarise` turns
 the rows of many samples into a :class:`RunSummary`; :func:`design_problem` and
 :func:`why_unfittable` say in plain words why a design cannot be fitted.
-
-Example
--------
->>> import simdata
->>> from multilevel.widgets._fitting import arrays
->>> x, y, codes, n = arrays(simdata.faculty_salaries(seed=9))
->>> row, _ = fit_sample(x, y, codes, kind="intercepts", n_groups=n)
->>> row["boundary"]
-False
 """
 
 from __future__ import annotations
