@@ -436,6 +436,18 @@ def test_no_pooling_with_one_observation_per_group_is_refused_in_words() -> None
         ml.fit(sim, model="no_pooling", varying="intercepts")
 
 
+def test_a_group_level_predictor_fits_with_varying_intercepts() -> None:
+    # x constant within each group (like a county's uranium level): the slope comes from the
+    # differences between groups, and the zero-noise check must not divide by the (zero)
+    # variation of x within groups.
+    groups = np.repeat(np.arange(6), 5)
+    data = pd.DataFrame({"g": groups, "x": 2.0 * groups, "y": np.sin(np.arange(30.0)) + groups})
+    res = ml.fit(data, y="y", x="x", group="g", model="varying_intercepts")
+    assert np.isfinite(res.fixed_effects["estimate"]).all()
+    with pytest.raises(ml.ModelError, match="never varies within a g"):
+        ml.fit(data, y="y", x="x", group="g", model="no_pooling", varying="intercepts")
+
+
 def test_boundary_rule_is_public_and_used_by_fit() -> None:
     from multilevel.models import engine
 

@@ -135,7 +135,9 @@ def _separate(
         return {
             "intercept": (sy - b * sx) / n,
             "slope": np.full(g, b),
-            "ok": count > 0,
+            # Without a common slope no line is estimable; the residuals are then taken
+            # around the group means.
+            "ok": (count > 0) & math.isfinite(b),
             "dof": x.size - g - 1,
             "var": var,
             "common": ("slope", b, _ratio(1.0, sxx_w)),
