@@ -123,6 +123,8 @@ class ManySamplesExplorer(Explorer):
         self._rng = simdata.as_generator(seed)
         self.estimates = pd.DataFrame()
         self.summary: RunSummary | None = None
+        #: The kind of model of the run shown (None before the first run).
+        self._kind: str | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -358,7 +360,10 @@ class ManySamplesExplorer(Explorer):
                 if now - last_draw >= wait and i + 1 < plan.n:
                     snapshot = _Snapshot(plan, list(rows), now - start, failures=list(failures))
                     self._deliver(snapshot)
-                    last_draw, wait = now, _CHUNK_SECONDS
+                    # Counted from the end of the delivery: a run in the kernel's thread draws
+                    # while it delivers, and a draw slower than a chunk (a busy machine) would
+                    # otherwise make every later sample draw again.
+                    last_draw, wait = time.perf_counter(), _CHUNK_SECONDS
 
     def _deliver(self, snapshot: _Snapshot) -> None:
         """Hand a snapshot to the kernel's thread (only the newest is kept)."""
@@ -483,7 +488,7 @@ class ManySamplesExplorer(Explorer):
 
     def _refresh(self) -> list[str]:
         est = self.estimates
-        kind = getattr(self, "_kind", self.controls["model"].value)
+        kind = self._kind or self.controls["model"].value
         spread_part = "slope" if kind == "slopes" else "intercept"
         # set_text, not set_title/set_xlabel: those read the style's sizes from the global
         # rcParams, which a background run must not depend on (see Explorer.update).
