@@ -60,7 +60,7 @@ def _pooling_fits(
     group: str | None,
     model: str,
     fit_kwargs: Mapping[str, Any] | None,
-    **given: Any,
+    **given: FitResult | None,
 ) -> tuple[pd.DataFrame | None, dict[str, FitResult]]:
     """The data frame and the fits named in ``given``, fitting from ``data`` those passed as None.
 

@@ -76,8 +76,11 @@ class _FromFrontend:
     browser.
     """
 
+    #: How many front-end updates are being applied right now.
+    frontend_updates = 0
+
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        self.frontend_updates = getattr(self, "frontend_updates", 0) + 1
+        self.frontend_updates += 1
         try:
             super().set_state(sync_data)  # type: ignore[misc]
         finally:

@@ -17,8 +17,6 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
@@ -68,7 +66,7 @@ class ShrinkageExplorer(SampleExplorer):
         presentation: bool | None = None,
     ) -> None:
         super().__init__(seed=seed, presentation=presentation, figsize=(11.0, 4.4))
-        self.sim: Any = None
+        self.sim: simdata.SimulatedData | None = None
         self.table = pd.DataFrame()
         c = self.controls
         c["variance_ratio"] = float_slider(
