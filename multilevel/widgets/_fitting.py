@@ -32,6 +32,7 @@ __all__ = [
     "fit_partial",
     "PartialFit",
     "single_threaded_blas",
+    "spread_looks_zero",
 ]
 
 _TINY = 1e-12
@@ -118,6 +119,21 @@ def no_pooling(
     """
     estimates = no_pooling_estimates(x, y, codes, n_groups, varying)
     return Lines(estimates.intercept, estimates.slope)
+
+
+def spread_looks_zero(sd: float, residual_sd: float, part: str = "intercept") -> bool:
+    """Whether an estimated spread between departments is "no difference" in the notes.
+
+    The explorers' one rule, in dollars: below a thousandth of the residual SD (of $1 at least)
+    for base salaries, and a twentieth of that for raises ($ per year of about 20 years).
+
+    Example
+    -------
+    >>> spread_looks_zero(0.5, 5_000.0), spread_looks_zero(800.0, 5_000.0)
+    (True, False)
+    """
+    scale = 1.0 if part == "intercept" else 0.05
+    return bool(np.isfinite(sd)) and sd <= 1e-3 * max(residual_sd, 1.0) * scale
 
 
 @dataclass(frozen=True)

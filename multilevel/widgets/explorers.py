@@ -35,7 +35,7 @@ from ._controls import (
     spread_slider,
     toggle,
 )
-from ._fitting import Lines, arrays, complete_pooling, no_pooling
+from ._fitting import Lines, arrays, complete_pooling, no_pooling, spread_looks_zero
 from ._render import group_colors
 
 __all__ = [
@@ -365,9 +365,7 @@ class PoolingExplorer(SampleExplorer):
             words, key, spread_words = _PART_WORDS[part]
             true_sd = settings[key]
             est = float(res.group_sd.get(part, np.nan))
-            at_zero = np.isfinite(est) and est <= 1e-3 * max(residual, 1.0) * (
-                1.0 if part == "intercept" else 0.05
-            )
+            at_zero = spread_looks_zero(est, residual, part)
             money = dollars(true_sd) + (" per year" if part == "slope" else "")
             if at_zero and true_sd == 0:
                 notes.append(

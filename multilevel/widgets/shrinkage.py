@@ -28,7 +28,7 @@ from .. import style
 from ..pooling import own_estimates, precision_weights
 from ._base import SampleExplorer
 from ._controls import button, count_slider, dollars, float_slider, readout_table, toggle
-from ._fitting import arrays
+from ._fitting import arrays, spread_looks_zero
 from ._render import group_colors
 
 __all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
@@ -308,7 +308,7 @@ def _shrinkage_table(
 
 def _spread_notes(tau: float, sigma: float, ratio: float) -> list[str]:
     """What the estimated spread between departments says, next to the one that was set."""
-    if tau <= 1e-3 * max(sigma, 1.0):
+    if spread_looks_zero(tau, sigma):
         if ratio == 0:
             return [
                 "The model estimates no difference between departments; with these settings "
