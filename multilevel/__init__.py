@@ -3,6 +3,8 @@
 ``import multilevel as ml`` gives the model layer at once (``ml.fit``); the other parts load on
 first use (``ml.plots``, ``ml.style``, ``ml.widgets``, ``ml.quiz``, ``ml.checks``, ``ml.datasets``),
 so that the grader and the engine do not pay for matplotlib and ipywidgets they never use.
+``ml.specs`` is the table of the models and ``ml.units`` the units of the columns; the old names
+``ml.engine`` and ``ml.logistic`` point to ``ml.models.engine`` and ``ml.models.logistic``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ _SUBMODULES = (
     "plots",
     "pooling",
     "quiz",
+    "specs",
     "style",
     "tables",
+    "units",
     "widgets",
 )
 

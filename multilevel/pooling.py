@@ -32,21 +32,106 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simdata import as_generator, faculty_salaries, validate
+
+from . import specs, units
 from .models import FitResult, ModelError, fit
 
 __all__ = [
     "METHODS",
     "compare_pooling_errors",
+    "own_estimates",
     "pooling_weights",
+    "precision_weights",
     "typical_errors",
 ]
 
 #: The estimates :func:`compare_pooling_errors` can compare, in the order they are reported.
 METHODS: tuple[str, ...] = ("no pooling", "partial pooling", "complete pooling")
 
-# The model in which exactly this part varies by group, and the no-pooling fit that matches it.
-_PARTIAL_MODEL = {"intercept": "varying_intercepts", "slope": "varying_slopes"}
-_NO_POOLING_VARYING = {"intercept": "intercepts", "slope": "slopes"}
+
+def precision_weights(information: np.ndarray, sd_within: float, sd_between: float) -> np.ndarray:
+    r"""Each group's weight on its own estimate in partial pooling: :math:`w_j`.
+
+    :math:`w_j = I_j / (I_j + \sigma_y^2 / \sigma_\alpha^2)` with :math:`I_j` the information
+    the group carries (``n_j`` for an intercept, :math:`\sum (x - c)^2` for a slope).
+
+    Parameters
+    ----------
+    information : ndarray
+        Per group: observations (intercepts) or sum of squared centred ``x`` (slopes).
+    sd_within : float
+        Residual SD, outcome units.
+    sd_between : float
+        SD of the varying part between groups, same units as the part.
+
+    Returns
+    -------
+    ndarray
+        Weights in [0, 1]; all 0 (complete pooling) when ``sd_between`` is 0.
+
+    Example
+    -------
+    >>> precision_weights(np.array([1.0, 4.0, 100.0]), sd_within=2.0, sd_between=1.0).round(3)
+    array([0.2  , 0.5  , 0.962])
+    """
+    information = np.asarray(information, dtype=float)
+    if sd_between > 0:
+        return information / (information + (sd_within / sd_between) ** 2)
+    # No spread between groups: every group gets the population value (complete pooling).
+    return np.zeros(information.shape)
+
+
+def own_estimates(
+    x: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    *,
+    parameter: str,
+    intercept: float,
+    slope: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Each group's own estimate of ``parameter`` given the other part's common value.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Predictor (centred as in the fit) and outcome.
+    codes : ndarray of int
+        Group of each observation, ``0 .. n_groups - 1``.
+    n_groups : int
+        Number of groups.
+    parameter : {"intercept", "slope"}
+        The part that varies by group.
+    intercept, slope : float
+        The population intercept and slope (the fixed effects).
+
+    Returns
+    -------
+    information, own : ndarray
+        The information per group (``n_j`` or :math:`\sum (x - c)^2`) and its own estimate:
+        the mean of ``y - slope * x``, or the least-squares slope through ``intercept``
+        (NaN for a group without information).
+
+    Example
+    -------
+    >>> codes = np.array([0, 0, 1])
+    >>> own_estimates(np.zeros(3), np.array([1.0, 3.0, 5.0]), codes, 2,
+    ...               parameter="intercept", intercept=0.0, slope=0.0)[1].tolist()
+    [2.0, 5.0]
+    """
+    if parameter == "intercept":
+        # The group's own average with the common slope taken out: precision n_j / sigma_y^2.
+        information = np.bincount(codes, minlength=n_groups).astype(float)
+        own = np.bincount(codes, weights=y - slope * x, minlength=n_groups) / information
+        return information, own
+    # The group's own least-squares slope through the common intercept:
+    # precision sum (x - c)^2 / sigma_y^2.
+    information = np.bincount(codes, weights=x**2, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.bincount(codes, weights=x * (y - intercept), minlength=n_groups) / information
+    return information, own
 
 
 # --------------------------------------------------------------------------- pooling weights
@@ -112,44 +197,31 @@ def pooling_weights(result: FitResult) -> pd.DataFrame:
         raise ValueError(
             f"result must be a FitResult from multilevel.fit, got {type(result).__name__}"
         )
-    parameter = {v: k for k, v in _PARTIAL_MODEL.items()}.get(result.model)
+    parts = specs.MODELS[result.model].varying_parts if result.model in specs.MODELS else ()
+    parameter = parts[0] if len(parts) == 1 and specs.MODELS[result.model].mixed else None
     if parameter is None:
         raise ModelError(
             f"pooling weights need a model in which one part varies by group "
             f"('varying_intercepts' or 'varying_slopes'), got model={result.model!r}; with both "
             "varying, a group's intercept and slope are pulled together (2x2 weights)"
         )
-    internals = result._internals
-    if internals is None:
+    arrays = result.arrays
+    if arrays is None:
         raise ValueError("result has no data attached; fit it again with multilevel.fit")
     fe = result.fixed_effects["estimate"]
     intercept = float(fe["intercept"])
     slope = float(fe.get("slope", 0.0))
-    # The raw (centred) data are not public; group sizes and labels are, in group_lines.
-    y, codes = internals.y, internals.codes
-    x = np.zeros_like(y) if internals.x is None else internals.x
+    x = np.zeros_like(arrays.y) if arrays.x is None else arrays.x
     lines = result.group_lines
     k = len(lines)
     count = lines["n"].to_numpy(dtype=float)
-    if parameter == "intercept":
-        # The group's own average with the common slope taken out: precision n_j / sigma_y^2.
-        information = count
-        own = np.bincount(codes, weights=y - slope * x, minlength=k) / count
-        population = intercept
-    else:
-        # The group's own least-squares slope through the common intercept:
-        # precision sum (x - c)^2 / sigma_y^2.
-        information = np.bincount(codes, weights=x**2, minlength=k)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            own = np.bincount(codes, weights=x * (y - intercept), minlength=k) / information
-        population = slope
-    sd_between = float(result.group_sd[parameter])
-    sd_within = float(result.residual_sd)
-    if sd_between > 0:
-        weight = information / (information + (sd_within / sd_between) ** 2)
-    else:
-        # No spread between groups: every group gets the population value (complete pooling).
-        weight = np.zeros(k)
+    information, own = own_estimates(
+        x, arrays.y, arrays.codes, k, parameter=parameter, intercept=intercept, slope=slope
+    )
+    population = intercept if parameter == "intercept" else slope
+    weight = precision_weights(
+        information, float(result.residual_sd), float(result.group_sd[parameter])
+    )
     weighted = np.where(
         weight > 0, weight * np.nan_to_num(own) + (1 - weight) * population, population
     )
@@ -168,12 +240,6 @@ def pooling_weights(result: FitResult) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------- errors against truth
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def compare_pooling_errors(
@@ -228,12 +294,8 @@ def compare_pooling_errors(
     >>> len(errors)
     40
     """
-    from simdata import as_generator, faculty_salaries
-
-    from . import style  # units only; imported here so the module stays light
-
-    n_samples = _check_positive_int("n_samples", n_samples)
-    if parameter not in _PARTIAL_MODEL:
+    n_samples = validate.positive_int("n_samples", n_samples)
+    if parameter not in specs.PARTS:
         raise ValueError(f"parameter must be 'intercept' or 'slope', got {parameter!r}")
     methods = list(methods) if not isinstance(methods, str) else [methods]
     unknown = [m for m in methods if m not in METHODS]
@@ -256,10 +318,10 @@ def compare_pooling_errors(
         fits = {}
         if "no pooling" in methods:
             fits["no pooling"] = fit(
-                sim, model="no_pooling", varying=_NO_POOLING_VARYING[parameter]
+                sim, model="no_pooling", varying=specs.varying_of_parts((parameter,))
             )
         if "partial pooling" in methods:
-            fits["partial pooling"] = fit(sim, model=_PARTIAL_MODEL[parameter])
+            fits["partial pooling"] = fit(sim, model=specs.model_varying_only(parameter))
         if "complete pooling" in methods:
             fits["complete pooling"] = fit(sim, model="complete_pooling")
         truth = sim.truth[parameter]
@@ -280,7 +342,7 @@ def compare_pooling_errors(
             )
     out = pd.concat(frames, ignore_index=True)
     out["error"] = out["estimate"] - out["truth"]
-    unit = style.unit_of(sim.y) if parameter == "intercept" else style.slope_unit(sim.y, sim.x)
+    unit = units.unit_of(sim.y) if parameter == "intercept" else units.slope_unit(sim.y, sim.x)
     out["unit"] = unit or sim.y
     return out
 

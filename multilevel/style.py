@@ -25,7 +25,6 @@ Example
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +33,10 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib import cycler
+from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .units import axis_label, format_amount, is_money, slope_unit, unit_of
 
 __all__ = [
     "OKABE_ITO",
@@ -54,7 +56,6 @@ __all__ = [
     "unit_of",
     "axis_label",
     "format_axis",
-    "register_unit",
     "slope_unit",
 ]
 
@@ -355,20 +356,6 @@ class presentation_mode:  # noqa: N801 - reads as a function call, like contextl
 # ---------------------------------------------------------------------------- tick formatters
 
 
-def _dollars(value: float, short: bool) -> str:
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if short and v >= 1_000_000:
-        text = f"{v / 1_000_000:.{0 if v % 1_000_000 == 0 else 1}f}M"
-    elif short and v >= 1_000:
-        text = f"{v / 1_000:.{0 if v % 1_000 == 0 else 1}f}k"
-    elif v == int(v):
-        text = f"{v:,.0f}"
-    else:
-        text = f"{v:,.2f}"
-    return f"{sign}${text}"
-
-
 def dollar_formatter(*, short: bool = True) -> FuncFormatter:
     """A tick formatter for dollars: ``$60k`` (``short=True``) or ``$60,000``.
 
@@ -388,7 +375,8 @@ def dollar_formatter(*, short: bool = True) -> FuncFormatter:
     >>> dollar_formatter()(1_500, 0)
     '$1.5k'
     """
-    return FuncFormatter(lambda value, _pos: _dollars(float(value), short))
+    tick_style = "short" if short else "tick"
+    return FuncFormatter(lambda value, _pos: format_amount(float(value), style=tick_style))
 
 
 def years_formatter(*, suffix: str = "") -> FuncFormatter:
@@ -406,146 +394,10 @@ def years_formatter(*, suffix: str = "") -> FuncFormatter:
 
 
 # ---------------------------------------------------------------------- units and axis labels
-
-# Known columns -> unit shown in the axis label. Keys are normalised (lower case, "_" for
-# any run of non-alphanumerics) so "log.radon" and "log_radon" both match.
-_UNITS: dict[str, str] = {
-    "salary": "$",
-    "income": "$",
-    "wage": "$",
-    "earnings": "$",
-    "cost": "$",
-    "base": "$",
-    "experience": "years",
-    "age": "years",
-    "years": "years",
-    "tenure": "years",
-    "log_radon": "log pCi/L",
-    "radon": "pCi/L",
-    "floor": "0 = basement, 1 = first floor",
-    "log_uranium": "log ppm",
-    "uranium": "ppm",
-    "gpa": "grade points",
-    "volunteer": "activities",
-    "admitted": "probability",
-    "length_of_stay": "days",
-    "stay": "days",
-    "days": "days",
-    "severity": "points",
-    "recovery": "days",
-    "recovery_days": "days",
-    "points": "points",
-    "satisfaction": "score",
-    "blood_pressure": "mmHg",
-    "systolic": "mmHg",
-    "weight": "kg",
-    "height": "cm",
-}
-
-# Nicer names than the column's own for a few known columns.
-_NAMES: dict[str, str] = {
-    "log_radon": "Log radon",
-    "gpa": "GPA",
-    "length_of_stay": "Length of stay",
-    "recovery_days": "Recovery time",
-}
-
-_SINGULAR: dict[str, str] = {
-    "years": "year",
-    "days": "day",
-    "points": "point",
-    "grade points": "grade point",
-    "activities": "activity",
-}
+# The units themselves live in multilevel.units (no matplotlib); re-exported here for figures.
 
 
-def _normalise(column: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", str(column).lower()).strip("_")
-
-
-def register_unit(column: str, unit: str, *, name: str | None = None) -> None:
-    """Teach the course a column's unit (and optionally a display name) for axis labels.
-
-    Parameters
-    ----------
-    column : str
-        The column name as it appears in the data.
-    unit : str
-        The unit shown in parentheses, e.g. ``"$"`` or ``"years"``.
-    name : str, optional
-        A display name replacing the column name.
-
-    Example
-    -------
-    >>> register_unit("bmi", "kg/m²", name="BMI")
-    >>> axis_label("bmi")
-    'BMI (kg/m²)'
-    """
-    if not str(column).strip():
-        raise ValueError(f"column must be a non-empty string, got {column!r}")
-    key = _normalise(column)
-    _UNITS[key] = str(unit)
-    if name is not None:
-        _NAMES[key] = str(name)
-
-
-def unit_of(column: str | None) -> str | None:
-    """Return the unit of a known column (``"$"``, ``"years"``, ...) or ``None``.
-
-    Example
-    -------
-    >>> unit_of("salary"), unit_of("experience"), unit_of("shoe_size")
-    ('$', 'years', None)
-    """
-    if column is None:
-        return None
-    return _UNITS.get(_normalise(column))
-
-
-def _display_name(column: str) -> str:
-    key = _normalise(column)
-    if key in _NAMES:
-        return _NAMES[key]
-    text = re.sub(r"[_.]+", " ", str(column)).strip()
-    return text[:1].upper() + text[1:]
-
-
-def axis_label(column: str, *, unit: str | None = None) -> str:
-    """An axis label from a column name, with its unit: ``"Salary ($)"``.
-
-    Parameters
-    ----------
-    column : str
-        The column name.
-    unit : str, optional
-        Overrides the known unit.
-
-    Example
-    -------
-    >>> axis_label("salary"), axis_label("experience"), axis_label("log.radon")
-    ('Salary ($)', 'Experience (years)', 'Log radon (log pCi/L)')
-    """
-    unit = unit if unit is not None else unit_of(column)
-    name = _display_name(column)
-    return f"{name} ({unit})" if unit else name
-
-
-def slope_unit(y: str, x: str) -> str:
-    """The unit of a slope of ``y`` on ``x``: ``"$ per year of experience"``.
-
-    Example
-    -------
-    >>> slope_unit("salary", "experience"), slope_unit("recovery_days", "severity")
-    ('$ per year of experience', 'days per point of severity')
-    >>> slope_unit("score", "hours")
-    'score per unit of hours'
-    """
-    uy, ux = unit_of(y), unit_of(x)
-    per = f"per {_SINGULAR[ux]} of {x}" if ux in _SINGULAR else f"per unit of {x}"
-    return f"{uy or y} {per}"
-
-
-def format_axis(ax: Any, *, x: str | None = None, y: str | None = None) -> None:
+def format_axis(ax: Axes, *, x: str | None = None, y: str | None = None) -> None:
     """Give an axis the tick format its column's unit calls for ($60k, whole years).
 
     Parameters
@@ -566,7 +418,7 @@ def format_axis(ax: Any, *, x: str | None = None, y: str | None = None) -> None:
         unit = column if column in ("$", "years") else unit_of(column)
         if unit is None:
             continue
-        if unit == "$" or unit.startswith("$ "):
+        if is_money(unit):
             axis.set_major_formatter(dollar_formatter(short=True))
         elif unit == "years":
             axis.set_major_locator(MaxNLocator(integer=True))

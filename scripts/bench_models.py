@@ -28,26 +28,29 @@ import numpy as np
 import statsmodels.formula.api as smf
 
 import multilevel as ml
-from multilevel import engine
+from multilevel import specs
+from multilevel.models import engine
 from simdata import faculty_salaries
 
 SIZES = [(8, 15), (20, 30), (50, 50), (200, 50), (1000, 20)]
+#: The mixed models, with their lme4 formula and statsmodels arguments from the one table.
 MODELS = {
-    "varying_intercepts": ("(1 | department)", {"re_formula": "1"}, "intercept"),
-    "varying_slopes": ("(0 + experience | department)", {"re_formula": "0 + experience"}, "slope"),
-    "varying_both": ("(1 + experience | department)", {"re_formula": "1 + experience"}, "both"),
-    "varying_both_uncorrelated": (
-        "(1 + experience || department)",
-        {"re_formula": "1", "vc_formula": {"experience": "0 + experience"}},
-        "both_uncorrelated",
-    ),
-}
+    name: (
+        spec.lme4_formula("salary", "experience", "department"),
+        {"re_formula": spec.re_formula.format(x="experience")}
+        | ({"vc_formula": {"experience": spec.vc_formula.format(x="experience")}}
+           if spec.vc_formula else {}),
+        spec.random,
+    )
+    for name, spec in specs.MODELS.items()
+    if spec.mixed
+}  # fmt: skip
 R_SCRIPT = r"""
 suppressMessages(library(lme4))
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1]); d$department <- factor(d$department)
 reps <- as.integer(args[3])
-f <- as.formula(paste("salary ~ experience +", args[2]))
+f <- as.formula(args[2])
 m <- lmer(f, d, REML = TRUE)
 cpu <- function() { t <- proc.time(); t[["user.self"]] + t[["sys.self"]] }
 block <- max(1L, reps %/% 5L)
@@ -87,7 +90,7 @@ def main() -> None:
         print("|" + "---|" * len(columns))
     else:
         print(f"{columns[0]:27s} " + " ".join(f"{c:>10s}" for c in columns[1:]))
-    for model, (lme4_term, sm_kwargs, random) in MODELS.items():
+    for model, (lme4_formula, sm_kwargs, random) in MODELS.items():
         for n_groups, size in sizes:
             sim = faculty_salaries(
                 n_departments=n_groups, faculty_per_department=size, correlation=0.3, seed=1
@@ -121,7 +124,7 @@ def main() -> None:
                 csv = tmp / "d.csv"
                 data.to_csv(csv, index=False)
                 out = subprocess.run(
-                    [rscript, str(tmp / "bench.R"), str(csv), lme4_term,
+                    [rscript, str(tmp / "bench.R"), str(csv), lme4_formula,
                      str(max(5, int(2000 / n_groups)))],
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip

@@ -17,10 +17,11 @@ without pandas, for code that draws many samples fast (or in a background thread
 ['department', 'experience', 'salary']
 """
 
+from . import validate
 from ._random import Seed, as_generator
 from .faculty import DEPARTMENTS, FacultyArrays, faculty_arrays, faculty_salaries
 from .hospitals import HOSPITALS, hospital_patients
-from .result import SimulatedData
+from .result import SimulatedData, is_simulated_data
 from .schools import SCHOOLS, school_admissions
 
 __all__ = [
@@ -34,5 +35,7 @@ __all__ = [
     "faculty_arrays",
     "faculty_salaries",
     "hospital_patients",
+    "is_simulated_data",
     "school_admissions",
+    "validate",
 ]

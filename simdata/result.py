@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-__all__ = ["SimulatedData"]
+__all__ = ["SimulatedData", "is_simulated_data"]
 
 
 # eq=False: comparing DataFrames with == gives a frame, not a bool; identity is the honest equality.
@@ -105,3 +105,22 @@ class SimulatedData:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+def is_simulated_data(obj: object) -> bool:
+    """True for a :class:`SimulatedData`, or anything shaped like one.
+
+    A structural test rather than ``isinstance``: a notebook that reloads ``simdata`` makes
+    objects of an older class, which still carry their data, truth and column names.
+
+    Examples
+    --------
+    >>> from simdata import faculty_salaries
+    >>> is_simulated_data(faculty_salaries(seed=1)), is_simulated_data(faculty_salaries(seed=1).data)
+    (True, False)
+    """
+    return (
+        isinstance(getattr(obj, "data", None), pd.DataFrame)
+        and hasattr(obj, "truth")
+        and all(isinstance(getattr(obj, name, None), str) for name in ("y", "x", "group"))
+    )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from . import _validate as check
+from . import validate as check
 from ._common import group_column, group_names, sizes_as_given, truth_frame
 from ._random import Seed, as_generator
 from .result import SimulatedData

@@ -17,7 +17,7 @@ import statsmodels.formula.api as smf
 from statsmodels.regression.mixed_linear_model import MixedLMParams
 
 import multilevel as ml
-from multilevel import engine
+from multilevel.models import engine, likelihood
 from simdata import faculty_salaries
 
 RTOL = 1e-4
@@ -35,7 +35,7 @@ def _statsmodels_fit(data: pd.DataFrame, model: str, reml: bool, start: ml.FitRe
     """statsmodels' fit from the engine's answer with a tight gradient tolerance, then
     re-polished from statsmodels' own default start; the better of the two is returned."""
     kwargs = {"groups": "department"}
-    rel = start._internals.engine_fit.rel_cov + 1e-8 * np.eye(len(start.group_sd))
+    rel = start.arrays.engine_fit.rel_cov + 1e-8 * np.eye(len(start.group_sd))
     if model == "varying_intercepts":
         kwargs["re_formula"] = "1"
     elif model == "varying_slopes":
@@ -129,14 +129,14 @@ def test_gradient_matches_finite_differences() -> None:
         parts, correlated = engine.RANDOM_PARTS[random]
         theta = np.array([0.7, 0.2, 0.4] if correlated else [0.7, 0.4][: len(parts)])
         for reml in (True, False):
-            st = engine._make_stats(x, y, codes, 9, random, reml)
-            _, grad = engine._evaluate(theta, st)
+            st = likelihood.make_stats(x, y, codes, 9, random, reml)
+            _, grad = likelihood.evaluate(theta, st)
             num = np.empty_like(theta)
             for k in range(theta.size):
                 step = np.zeros_like(theta)
                 step[k] = 1e-6
-                up = engine._evaluate(theta + step, st)[0]
-                down = engine._evaluate(theta - step, st)[0]
+                up = likelihood.evaluate(theta + step, st)[0]
+                down = likelihood.evaluate(theta - step, st)[0]
                 num[k] = (up - down) / 2e-6
             np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-6)
 
@@ -171,11 +171,13 @@ def test_newton_started_at_zero_leaves_a_false_boundary() -> None:
     x = sim.data["experience"].to_numpy(float)
     y = sim.data["salary"].to_numpy(float)
     codes = sim.data["department"].cat.codes.to_numpy()
-    st = engine._make_stats(x, y, codes, 10, "intercept", True)
+    st = likelihood.make_stats(x, y, codes, 10, "intercept", True)
     stuck = engine._newton(st, np.zeros(1), np.array([True]))
     cold = engine.fit_arrays(x, y, codes, random="intercept")
     assert stuck.x[0] > 0.1
-    assert -0.5 * stuck.fun == pytest.approx(-0.5 * engine._evaluate(cold.theta, st)[0], rel=1e-9)
+    assert -0.5 * stuck.fun == pytest.approx(
+        -0.5 * likelihood.evaluate(cold.theta, st)[0], rel=1e-9
+    )
     warm_from_zero = engine.fit_arrays(
         x, y, codes, random="intercept", start_rel_cov=np.zeros((1, 1))
     )

@@ -1,4 +1,4 @@
-"""multilevel.logistic: a logistic model with varying intercepts, against the truth and lme4.
+"""multilevel.models.logistic: a logistic model with varying intercepts, against the truth and lme4.
 
 statsmodels fits this model only approximately (variational Bayes), so the checks are against
 independent answers: the known truth of simulated data (many schools, many students, where any
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from multilevel.logistic import LogisticFit, fit_logistic
+from multilevel.models.logistic import LogisticFit, fit_logistic
 from simdata import school_admissions
 from tests.lme4.reference import lme4_missing
 

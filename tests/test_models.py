@@ -338,3 +338,124 @@ def test_statsmodels_object_agrees_with_the_engine(sim, model: str) -> None:
         cov = np.asarray(sm.cov_re, dtype=float)
         corr = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
         assert corr == pytest.approx(res.correlation, abs=1e-4)
+
+
+# ------------------------------------------------------------------ the table of the models
+
+
+def test_every_model_is_in_the_one_table() -> None:
+    assert ml.MODELS == tuple(ml.specs.MODELS)
+    for name, spec in ml.specs.MODELS.items():
+        assert spec.name == name
+        assert spec.lme4_formula("y", "x", "g").startswith("y ~ x")
+        if spec.mixed:
+            # the matching no-pooling fit estimates the same parts separately
+            assert ml.specs.parts_of_varying(spec.no_pooling_varying) == spec.varying_parts
+            assert spec.re_formula is not None
+    assert [ml.specs.model_for_kind(k) for k in ml.specs.KINDS] == [
+        "varying_intercepts",
+        "varying_slopes",
+        "varying_both",
+    ]
+    assert ml.specs.model_varying_only("slope") == "varying_slopes"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ml.specs.model_for_kind("everything")
+
+
+def test_summary_titles_and_money_come_from_specs_and_units(sim) -> None:
+    res = ml.fit(sim, model="no_pooling", varying="slopes")
+    assert res.summary().startswith("No pooling (separate slopes per department): salary on")
+    assert "$" in res.summary() and "$" not in res.summary(y_unit="")
+    radon = pd.DataFrame(
+        {"log_radon": np.sin(np.arange(40.0)) + np.arange(40) % 4, "county": np.arange(40) % 4}
+    )
+    assert "$" not in ml.fit(radon, y="log_radon", group="county").summary()
+
+
+# ------------------------------------------------------------------ units and amounts
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (61_234.5, {}, "$61,234"),
+        (-12.345, {}, "-$12.35"),
+        (0.012345, {"prefix": ""}, "0.0123"),
+        (-1_500.4, {"style": "fixed"}, "-$1,500"),
+        (-0.4, {"style": "fixed"}, "$0"),  # no "-$0"
+        (60_000, {"style": "short"}, "$60k"),
+        (1_250_000, {"style": "short"}, "$1.2M"),
+        (60_000.5, {"style": "tick"}, "$60,000.50"),
+        (
+            1_234.5,
+            {"style": "significant", "digits": 4, "prefix": "", "suffix": " days"},
+            "1,234 days",
+        ),
+        (float("nan"), {"missing": "\u2014"}, "\u2014"),
+        (None, {"missing": "n/a"}, "n/a"),
+    ],
+)
+def test_amounts_are_written_one_way(value, kwargs, expected) -> None:
+    assert ml.units.format_amount(value, **kwargs) == expected
+
+
+def test_units_know_the_course_columns() -> None:
+    units = ml.units
+    assert units.unit_of("Log.Radon") == "log pCi/L" and units.unit_of(None) is None
+    assert units.axis_label("gpa") == "GPA (grade points)"
+    assert units.slope_unit("salary", "experience") == "$ per year of experience"
+    assert units.money_prefix("income") == "$" and units.money_prefix("days") == ""
+    # style keeps the same names for figures
+    assert ml.style.axis_label is units.axis_label
+
+
+# ------------------------------------------------------------------ no pooling, safely
+
+
+@pytest.mark.parametrize("varying", ["intercepts", "slopes", "both"])
+def test_no_pooling_estimates_never_raise_on_thin_data(varying: str) -> None:
+    from multilevel.models.least_squares import no_pooling_estimates
+
+    x, y = np.arange(4.0), np.array([1.0, 3.0, 2.0, 5.0])
+    one_each = no_pooling_estimates(x, y, np.arange(4), 4, varying)
+    # one observation per group: no separate line, and no common slope next to separate
+    # intercepts (slopes through a common intercept are still defined where x != 0)
+    assert np.isnan(one_each.slope).all() if varying != "slopes" else np.isnan(one_each.slope[0])
+    # an empty group is NaN; the others are estimated as without it
+    codes = np.array([0, 0, 2, 2])
+    with_empty = no_pooling_estimates(x, y, codes, 3, varying)
+    without = no_pooling_estimates(x, y, np.array([0, 0, 1, 1]), 2, varying)
+    assert np.isnan(with_empty.intercept[1]) and np.isnan(with_empty.slope[1])
+    np.testing.assert_allclose(with_empty.intercept[[0, 2]], without.intercept)
+    np.testing.assert_allclose(with_empty.slope[[0, 2]], without.slope)
+
+
+def test_no_pooling_with_one_observation_per_group_is_refused_in_words() -> None:
+    sim = faculty_salaries(n_departments=6, faculty_per_department=1, seed=1)
+    with pytest.raises(ml.ModelError, match="never varies within a department"):
+        ml.fit(sim, model="no_pooling", varying="intercepts")
+
+
+def test_a_group_level_predictor_fits_with_varying_intercepts() -> None:
+    # x constant within each group (like a county's uranium level): the slope comes from the
+    # differences between groups, and the zero-noise check must not divide by the (zero)
+    # variation of x within groups.
+    groups = np.repeat(np.arange(6), 5)
+    data = pd.DataFrame({"g": groups, "x": 2.0 * groups, "y": np.sin(np.arange(30.0)) + groups})
+    res = ml.fit(data, y="y", x="x", group="g", model="varying_intercepts")
+    assert np.isfinite(res.fixed_effects["estimate"]).all()
+    with pytest.raises(ml.ModelError, match="never varies within a g"):
+        ml.fit(data, y="y", x="x", group="g", model="no_pooling", varying="intercepts")
+
+
+def test_boundary_rule_is_public_and_used_by_fit() -> None:
+    from multilevel.models import engine
+
+    # No spread between departments: seed 0 lands on the boundary, seed 3 just inside it.
+    for seed, at_boundary in ((0, True), (3, False)):
+        sim = faculty_salaries(base_sd=0, raise_sd=0, seed=seed)
+        res = ml.fit(sim, model="varying_intercepts")
+        assert res.boundary is at_boundary
+        assert engine.boundary_parts(res.arrays.engine_fit) == (
+            ("intercept",) if at_boundary else ()
+        )

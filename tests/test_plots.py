@@ -213,13 +213,39 @@ def test_fitted_lines_plot_rejects_bad_input(sim, fits):
 
 def test_update_fitted_lines_moves_lines_in_place(sim, fits):
     fig, ax = plt.subplots()
-    drawn = plots.draw_fitted_lines(ax, fits["varying_intercepts"], sim.data)
+    drawn = plots.draw_fitted_lines(fits["varying_intercepts"], sim.data, ax=ax)
     before = {g: line for g, line in drawn.lines.items()}
     plots.update_fitted_lines(drawn, fits["varying_both"])
     for g, line in drawn.lines.items():
         assert line is before[g]
         xs = np.asarray(line.get_xdata(), dtype=float)
         np.testing.assert_allclose(line.get_ydata(), fits["varying_both"].predict(xs, group=g))
+
+
+def test_every_plot_function_takes_keyword_options_and_passes_the_rest_to_matplotlib():
+    """The seaborn convention: at most two positional arguments (what is drawn, the data it
+    came from), everything else keyword-only, and unknown keywords reach matplotlib."""
+    import inspect
+
+    for name in plots.__all__:
+        func = getattr(plots, name)
+        if not inspect.isfunction(func):
+            continue
+        kinds = [p.kind for p in inspect.signature(func).parameters.values()]
+        positional = [k for k in kinds if k == inspect.Parameter.POSITIONAL_OR_KEYWORD]
+        assert len(positional) <= 2, name
+        if name != "update_fitted_lines":
+            assert kinds[-1] == inspect.Parameter.VAR_KEYWORD, name
+
+
+def test_extra_keywords_reach_the_group_artists(sim, fits):
+    fig, ax = plt.subplots()
+    plots.fitted_lines_plot(fits["varying_intercepts"], sim, ax=ax, alpha=0.25)
+    assert {line.get_alpha() for line in _lines(ax, "group-line")} == {0.25}
+    fig, ax = plt.subplots()
+    plots.truth_plot(fits["varying_intercepts"], sim, ax=ax, alpha=0.5)
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-estimates"]
+    assert points.get_alpha() == 0.5
 
 
 # ------------------------------------------------------------------------------ the 2x2 graph

@@ -135,6 +135,33 @@ def test_no_spread_between_groups_means_complete_pooling():
     )
 
 
+def test_array_level_weights_are_the_table_weights(sim):
+    # The widgets call the array-level functions; they give the table's numbers exactly.
+    fit = ml.fit(sim, model="varying_intercepts")
+    table = pooling.pooling_weights(fit).reindex(fit.group_lines.index)
+    fe = fit.fixed_effects["estimate"]
+    information, own = pooling.own_estimates(
+        fit.arrays.x,
+        fit.arrays.y,
+        fit.arrays.codes,
+        fit.n_groups,
+        parameter="intercept",
+        intercept=float(fe["intercept"]),
+        slope=float(fe["slope"]),
+    )
+    weight = pooling.precision_weights(
+        information, fit.residual_sd, float(fit.group_sd["intercept"])
+    )
+    np.testing.assert_array_equal(own, table["own_estimate"].to_numpy())
+    np.testing.assert_array_equal(weight, table["weight"].to_numpy())
+    assert (pooling.precision_weights(information, 1.0, 0.0) == 0).all()
+
+
+def test_n_samples_is_checked_like_the_simulators():
+    with pytest.raises(ValueError, match="n_samples must be a positive integer, got 0"):
+        pooling.compare_pooling_errors(n_samples=0)
+
+
 def test_pooling_weights_refuse_models_without_one_varying_part(sim):
     with pytest.raises(ml.ModelError, match="model='varying_both'"):
         pooling.pooling_weights(ml.fit(sim, model="varying_both"))

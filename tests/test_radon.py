@@ -81,53 +81,39 @@ def test_empty_model_by_statsmodels_reproduces_gelman_and_hill(homes):
     assert_reproduces("log_radon ~ 1 + (1 | county), statsmodels", ours, published)
 
 
-def _fit(homes, model: str):
+@pytest.mark.parametrize(
+    ("label", "x", "model", "published"),
+    [
+        (
+            "log_radon ~ 1 + (1 | county), multilevel.fit(x=None)",
+            None,
+            "varying_intercepts",
+            {"intercept": 1.31, "county SD": 0.31, "residual SD": 0.80},
+        ),
+        (
+            "log_radon ~ floor + (1 | county)",
+            "floor",
+            "varying_intercepts",
+            {"intercept": 1.46, "slope": -0.69, "county SD": 0.33, "residual SD": 0.76},
+        ),
+        (
+            "log_radon ~ floor + (1 + floor | county)",
+            "floor",
+            "varying_both",
+            {
+                "intercept": 1.46,
+                "slope": -0.68,
+                "county SD": 0.35,
+                "slope SD": 0.34,
+                "correlation": -0.34,
+                "residual SD": 0.75,
+            },
+        ),
+    ],
+)
+def test_multilevel_fit_reproduces_gelman_and_hill(homes, label, x, model, published):
     import multilevel as ml
+    from multilevel.tables import parameter_summary
 
-    return ml.fit(homes, y="log_radon", x="floor", group="county", model=model)
-
-
-def test_empty_model_by_multilevel_fit_reproduces_gelman_and_hill(homes):
-    import multilevel as ml
-
-    result = ml.fit(homes, y="log_radon", x=None, group="county", model="varying_intercepts")
-    ours = {
-        "mean": result.fixed_effects.loc["intercept", "estimate"],
-        "county SD": result.group_sd["intercept"],
-        "residual SD": result.residual_sd,
-    }
-    published = {"mean": 1.31, "county SD": 0.31, "residual SD": 0.80}
-    assert_reproduces("log_radon ~ 1 + (1 | county), multilevel.fit(x=None)", ours, published)
-
-
-def test_varying_intercepts_with_floor_reproduces_gelman_and_hill(homes):
-    result = _fit(homes, "varying_intercepts")
-    ours = {
-        "intercept": result.fixed_effects.loc["intercept", "estimate"],
-        "floor slope": result.fixed_effects.loc["slope", "estimate"],
-        "county SD": result.group_sd["intercept"],
-        "residual SD": result.residual_sd,
-    }
-    published = {"intercept": 1.46, "floor slope": -0.69, "county SD": 0.33, "residual SD": 0.76}
-    assert_reproduces("log_radon ~ floor + (1 | county)", ours, published)
-
-
-def test_varying_intercepts_and_slopes_reproduces_gelman_and_hill(homes):
-    result = _fit(homes, "varying_both")
-    ours = {
-        "intercept": result.fixed_effects.loc["intercept", "estimate"],
-        "floor slope": result.fixed_effects.loc["slope", "estimate"],
-        "county SD of intercepts": result.group_sd["intercept"],
-        "county SD of slopes": result.group_sd["slope"],
-        "correlation": result.correlation,
-        "residual SD": result.residual_sd,
-    }
-    published = {
-        "intercept": 1.46,
-        "floor slope": -0.68,
-        "county SD of intercepts": 0.35,
-        "county SD of slopes": 0.34,
-        "correlation": -0.34,
-        "residual SD": 0.75,
-    }
-    assert_reproduces("log_radon ~ floor + (1 + floor | county)", ours, published)
+    result = ml.fit(homes, y="log_radon", x=x, group="county", model=model)
+    assert_reproduces(label, parameter_summary(result).to_dict(), published)

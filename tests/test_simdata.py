@@ -715,3 +715,29 @@ def test_hospital_defaults_are_plausible_recovery_times():
     # Days, mostly positive: a negative recovery time must be rare with the defaults.
     assert (sim.data["recovery_days"] < 0).mean() < 0.01
     assert sim.population["intercept_mean"] == 7.0
+
+
+def test_validator_is_public_and_names_the_parameter():
+    assert simdata.validate.positive_int("n", 3) == 3
+    assert simdata.validate.positive_number("prior_sd", 2) == 2.0
+    for bad in (0, -1.0, float("nan"), True, "1"):
+        with pytest.raises(ValueError, match="prior_sd must be a positive number"):
+            simdata.validate.positive_number("prior_sd", bad)
+
+
+def test_is_simulated_data_recognises_the_shape_not_the_class():
+    sim = faculty_salaries(seed=1)
+    assert simdata.is_simulated_data(sim)
+    assert not simdata.is_simulated_data(sim.data)
+    copy = type(
+        "Old",
+        (),
+        {
+            "data": sim.data,
+            "truth": sim.truth,
+            "y": "salary",
+            "x": "experience",
+            "group": "department",
+        },
+    )()
+    assert simdata.is_simulated_data(copy)

@@ -103,8 +103,8 @@ def test_readouts_match_fresh_statsmodels_fit(kind):
     )
     # And the readout shows the fitted numbers, formatted.
     for value in expected["group_sd"]:
-        assert mw._base.dollars(value) in explorer.readout.value
-    assert mw._base.dollars(expected["residual_sd"]) in explorer.readout.value
+        assert mw._controls.dollars(value) in explorer.readout.value
+    assert mw._controls.dollars(expected["residual_sd"]) in explorer.readout.value
 
 
 def test_readout_shows_icc_of_the_fit():
@@ -315,14 +315,15 @@ def test_many_samples_summary_matches_its_estimates_and_truth():
 
 def test_many_samples_fits_agree_with_ml_fit():
     import simdata
-    from multilevel.widgets.many_samples import _fit_one
+    from multilevel.widgets.many_samples import fit_sample
 
-    for random, model, parts in (
-        ("intercept", "varying_intercepts", ("intercept",)),
+    for kind, model, parts in (
+        ("intercepts", "varying_intercepts", ("intercept",)),
         ("both", "varying_both", ("intercept", "slope")),
     ):
         sim = simdata.faculty_salaries(seed=9)
-        row, _ = _fit_one(sim, random, parts, None)
+        x, y, codes, n_groups = arrays(sim)
+        row, _ = fit_sample(x, y, codes, kind=kind, n_groups=n_groups)
         fit = ml.fit(sim, model=model)
         assert row["slope"] == pytest.approx(fit.fixed_effects.loc["slope", "estimate"], rel=1e-6)
         assert row["residual_sd"] == pytest.approx(fit.residual_sd, rel=1e-6)
@@ -516,9 +517,9 @@ def test_presentation_mode_draws_thicker_lines_and_bigger_markers():
 
 
 def test_dollar_readouts():
-    assert mw._base.dollars(8000) == "$8,000"
-    assert mw._base.dollars(-1500.4) == "-$1,500"
-    assert mw._base.dollars(float("nan")) == "\u2014"
+    assert mw._controls.dollars(8000) == "$8,000"
+    assert mw._controls.dollars(-1500.4) == "-$1,500"
+    assert mw._controls.dollars(float("nan")) == "\u2014"
 
 
 def test_bad_arguments_name_the_parameter():
@@ -532,7 +533,7 @@ def test_bad_arguments_name_the_parameter():
 def test_no_pooling_lines_agree_with_ml_fit(kind):
     factory, *_ = POOLING[kind]
     explorer = factory(seed=6)
-    reference = ml.fit(explorer.sim, model="no_pooling", varying=explorer.spec["varying"])
+    reference = ml.fit(explorer.sim, model="no_pooling", varying=explorer.varying)
     lines = reference.group_lines.reindex(explorer.sim.truth.index)
     np.testing.assert_allclose(explorer.separate.intercept, lines["intercept"], rtol=1e-9)
     np.testing.assert_allclose(explorer.separate.slope, lines["slope"], rtol=1e-9)
@@ -622,7 +623,7 @@ def test_error_in_a_background_run_is_a_note(monkeypatch, capsys):
     explorer = mw.many_samples_explorer(seed=1, n_samples=40, run_now=False)
     hooked = []
     monkeypatch.setattr("threading.excepthook", hooked.append)
-    monkeypatch.setattr(many_samples, "_fit_row", _boom)
+    monkeypatch.setattr(many_samples, "fit_sample", _boom)
     explorer.controls["run"].click()
     explorer.wait(20)
     assert not hooked  # nothing escaped the thread
@@ -720,9 +721,9 @@ def test_in_a_running_kernel_the_figure_is_drawn_by_the_kernel_thread():
 
 
 def test_axis_limits_move_when_a_marker_would_sit_on_the_edge():
-    from multilevel.widgets._base import _Limits
+    from multilevel.widgets._render import AxisLimits
 
-    limits = _Limits()
+    limits = AxisLimits()
     assert limits.fit((0.0, 100.0), [20.0, 80.0]) is None  # well inside: no redraw needed
     low, high = limits.fit((0.0, 100.0), [20.0, 99.9])  # a dot half cut off at the right edge
     assert high > 99.9 + 0.05 * (99.9 - 20.0)

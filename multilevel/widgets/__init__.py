@@ -8,6 +8,12 @@ Each explorer is one call in a notebook cell and returns a widget that displays 
 - :func:`shrinkage_explorer`: unbalanced departments and precision weights;
 - :func:`many_samples_explorer`: truth versus estimate over many simulated samples.
 
+Where the code is: :mod:`.explorers` (explorers 1-3), :mod:`.shrinkage`, :mod:`.many_samples`
+(with its simulation study in ``_study``); what they share: ``_base`` (layout, updates, error
+notes), ``_controls`` (sliders and readouts), ``_render`` (the fast PNG drawing) and ``_fitting``
+(least squares, refits). Colours, sizes and tick formats come from :mod:`multilevel.style`, units
+from :mod:`multilevel.units`, model names from :mod:`multilevel.specs`.
+
 Every explorer has ``controls`` (its widgets by name: set ``.value`` or call ``.click()``),
 ``figure`` (matplotlib, updated in place), ``readout`` and ``note`` (HTML widgets), ``notes``
 (the note sentences) and ``update()``. ``presentation=True`` (or
@@ -19,13 +25,13 @@ Every explorer has ``controls`` (its widgets by name: set ``.value`` or call ``.
 ['base_sd', 'faculty_per_department', 'n_departments']
 """
 
-from .many_samples import ManySamplesExplorer, RunSummary, many_samples_explorer
-from .pooling import (
+from .explorers import (
     PoolingExplorer,
     varying_both_explorer,
     varying_intercepts_explorer,
     varying_slopes_explorer,
 )
+from .many_samples import ManySamplesExplorer, RunSummary, many_samples_explorer
 from .shrinkage import ShrinkageExplorer, shrinkage_explorer
 
 __all__ = [

@@ -1,351 +1,46 @@
-"""What every explorer shares: the layout, fast in-place drawing, coalesced updates, notes.
+"""What every explorer shares: the layout, in-place drawing, coalesced updates, plain notes.
 
-Drawing
--------
-Each explorer owns one matplotlib ``Figure`` on the Agg canvas (no pyplot, no global state) and
-shows it as a PNG in an ``ipywidgets.Image``. The artists that move (points, lines, markers) are
-created once and changed in place with ``set_data`` / ``set_offsets`` / ``set_segments``; they
-are *animated*, so the still parts (axes, ticks, labels, legend) are drawn once into a cached
-background and only redrawn when the axis limits or the legend change. A refresh then restores
-the background, draws the moving artists and encodes a PNG with light compression.
-
-Why this backend, by measurement on the 2-core course machine (80 dpi, 880x352 pixels): the
-inline backend re-renders the whole figure into an ``Output`` (``savefig`` to PNG: about 60 ms
-CPU, a full Agg draw alone about 30 ms, mostly tick labels), which alone breaks the 50 ms budget.
-Restoring the cached background, drawing the moving artists and encoding an RGB PNG at
-compression level 1 costs about 9 ms CPU at 8x20 (about 6.5 ms of it the encoding); a whole
-slider step (simulate, refit all models, redraw) about 15-20 ms CPU. ``ipympl`` was not
-measured: it is not installed, it needs a matching front-end extension, and the Image widget
-already meets the budget with nothing beyond ipywidgets; it also works unchanged in
-JupyterLab, in nbclient runs and in exported HTML.
-
-Updates
--------
-Slider changes call :meth:`Explorer.request_update`. A change sent by the browser (a drag step)
-inside a running kernel is deferred to the next event-loop iteration and a flag marks it
-pending, so a burst of changes (drag messages that queued up while a refit was running) is
-served by one refit with the newest values, never by a queue of stale refits. ipywidgets' front
-end also keeps at most one slider message in flight. A change made by code (a cell, a test, the
-benchmark) updates at once, so the next line sees the new figure, readout and notes.
-
-Errors
-------
-An update that fails (a fit that raises, a drawing error) never freezes the figure silently and
-never prints a traceback into the notebook: :meth:`Explorer.update` and every control's callback
-catch the error, keep the last figure that worked, and show a note in plain English (what went
-wrong, and how to try again). The full traceback goes to the logger ``multilevel.widgets`` and to
-the widget's own log (``explorer.log``; in a kernel that is the kernel's log, printed in the
-terminal that started JupyterLab), where an instructor can read it.
-
-Threads
--------
-The many-samples explorer fits in a background thread. ``warnings.catch_warnings`` and
-``matplotlib.rc_context`` swap process-wide state and restore it on exit, so a thread entering
-them while the kernel's thread does the same can leave the other thread's filters, warning
-recorder or style in force for the rest of the session (Python 3.11); pandas and matplotlib
-enter ``catch_warnings`` internally. The background thread therefore runs numpy and the engine
-only, and hands its results to the kernel's thread, which draws (see ``many_samples``). As a
-safeguard, an update that does run off the main thread enters neither context.
+An explorer is a ``VBox``: the figure (a PNG drawn by :class:`~._render.BlitRenderer`), the
+notes, the controls in columns and a readout. A slider change sent by the browser is deferred to
+the next event-loop iteration, so a burst of drag messages makes one refit with the newest
+values; a change made by code updates at once. An update that fails keeps the last figure that
+worked and says what went wrong in a note; the traceback goes to the logger
+``multilevel.widgets`` (in a kernel: the terminal that started JupyterLab).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import io
 import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
-from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from PIL import Image as PILImage
-from threadpoolctl import ThreadpoolController
 
 import simdata
 
 from .. import style
-from ._fitting import PartialFit, fit_partial
+from ..models import FitResult
+from ._controls import COLUMN_WIDTH, PRESENTATION_CSS, from_frontend, labelled
+from ._fitting import PartialFit, fit_partial, single_threaded_blas
+from ._render import AxisLimits, BlitRenderer
 
-__all__ = [
-    "Explorer",
-    "SampleExplorer",
-    "group_colors",
-    "dollars",
-    "dollar_slider",
-    "spread_slider",
-    "SPREAD_LABELS",
-    "count_slider",
-    "float_slider",
-    "toggle",
-    "button",
-]
+__all__ = ["LOG", "Explorer", "SampleExplorer"]
 
 #: Where an explorer's errors are logged, with their traceback. A NullHandler keeps the logging
 #: module's last-resort handler from printing them into the notebook (a kernel's stderr).
 LOG = logging.getLogger("multilevel.widgets")
 LOG.addHandler(logging.NullHandler())
-
-_CONTROL_WIDTH = "290px"
-_COLUMN_WIDTH = "300px"
-_DESCRIPTION_WIDTH = "0px"
-
-# Larger type in the controls for a lecture hall; scoped to explorers in presentation mode.
-_PRESENTATION_CSS = """
-<style>
-.ml-explorer.ml-presentation .widget-label,
-.ml-explorer.ml-presentation .widget-readout,
-.ml-explorer.ml-presentation .widget-html-content,
-.ml-explorer.ml-presentation button,
-.ml-explorer.ml-presentation .widget-checkbox label { font-size: 17px !important; }
-.ml-explorer.ml-presentation .widget-html-content table { font-size: 17px !important; }
-.ml-explorer.ml-presentation .ml-label { font-size: 17px !important; }
-</style>
-"""
-
-
-_controller: ThreadpoolController | None = None
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_limit: Any = None
-
-
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """A context in which BLAS (OpenBLAS) runs on one thread.
-
-    The refits are many tiny problems; with a multi-threaded BLAS their L-BFGS-B steps spend
-    most of their wall time waking and parking BLAS threads, which on a busy 2-core machine
-    measured 133 ms per fit instead of 16 ms. Entering the context costs about 0.03 ms.
-
-    The BLAS thread count is process-wide, and the kernel's thread and a background run may be
-    inside the context at once: the first one in sets the limit and the last one out restores
-    the previous count, so overlapping uses never leave the wrong count behind.
-    """
-    global _controller, _blas_users, _blas_limit
-    with _blas_lock:
-        if _controller is None:
-            import scipy.optimize  # noqa: F401 - load scipy's BLAS so the controller sees it
-
-            _controller = ThreadpoolController()
-        if _blas_users == 0:
-            _blas_limit = _controller.limit(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limit.restore_original_limits()
-                _blas_limit = None
-
-
-def dollars(value: float, *, digits: int = 0) -> str:
-    """Format an amount of money for a readout: ``8000 -> '$8,000'``, ``-1500.5 -> '-$1,500'``.
-
-    Parameters
-    ----------
-    value : float
-        Amount in dollars; NaN gives an em dash.
-    digits : int
-        Decimal places.
-
-    Example
-    -------
-    >>> dollars(8000)
-    '$8,000'
-    """
-    if value is None or not np.isfinite(value):
-        return "\u2014"
-    text = f"{abs(value):,.{digits}f}"
-    # No "-$0": a sign only when the rounded amount is not zero.
-    sign = "-" if value < 0 and text.strip("0.,") else ""
-    return f"{sign}${text}"
-
-
-def _style(description_width: str = _DESCRIPTION_WIDTH) -> dict[str, str]:
-    return {"description_width": description_width}
-
-
-def dollar_slider(
-    description: str, value: float, low: float, high: float, step: float
-) -> widgets.IntSlider:
-    """A slider for an amount in dollars, with a ``$8,000`` style readout."""
-    return widgets.IntSlider(
-        value=int(value),
-        min=int(low),
-        max=int(high),
-        step=int(step),
-        description=description,
-        readout_format="$,d",
-        continuous_update=True,
-        style=_style(),
-        layout=widgets.Layout(width=_CONTROL_WIDTH),
-    )
-
-
-#: The simulation's spreads as every explorer words them, on its slider and in its readout.
-SPREAD_LABELS = {
-    "base_sd": "Spread of base salaries between departments (SD)",
-    "raise_sd": "Spread of raises between departments (SD, per year)",
-    "noise_sd": "Spread of salaries within a department (SD)",
-}
-# Their slider ranges in dollars: low, high, step.
-_SPREAD_RANGES = {
-    "base_sd": (0, 20_000, 500),
-    "raise_sd": (0, 1_500, 25),
-    "noise_sd": (500, 20_000, 500),
-}
-
-
-def spread_slider(name: str, value: float) -> widgets.IntSlider:
-    """The slider for one of the simulation's spreads, with the same label and range everywhere.
-
-    Parameters
-    ----------
-    name : {"base_sd", "raise_sd", "noise_sd"}
-        Which spread: of base salaries between departments, of raises between departments
-        ($ per year) or of salaries within a department.
-    value : float
-        Starting value in dollars.
-
-    Example
-    -------
-    >>> spread_slider("noise_sd", 5_000).min
-    500
-    """
-    return dollar_slider(SPREAD_LABELS[name], value, *_SPREAD_RANGES[name])
-
-
-def count_slider(
-    description: str, value: int, low: int, high: int, step: int = 1
-) -> widgets.IntSlider:
-    """A slider for a whole number (departments, faculty, samples)."""
-    return widgets.IntSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        readout_format=",d",
-        continuous_update=True,
-        style=_style(),
-        layout=widgets.Layout(width=_CONTROL_WIDTH),
-    )
-
-
-def float_slider(
-    description: str, value: float, low: float, high: float, step: float, fmt: str = ".2f"
-) -> widgets.FloatSlider:
-    """A slider for a plain number such as a correlation or a variance ratio."""
-    return widgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        readout_format=fmt,
-        continuous_update=True,
-        style=_style(),
-        layout=widgets.Layout(width=_CONTROL_WIDTH),
-    )
-
-
-def button(description: str, tooltip: str, icon: str = "refresh") -> widgets.Button:
-    """A push button (new sample, run, stop)."""
-    return widgets.Button(description=description, tooltip=tooltip, icon=icon)
-
-
-def toggle(description: str, value: bool) -> widgets.Checkbox:
-    """A check box that shows or hides one family of lines."""
-    return widgets.Checkbox(
-        value=value,
-        description=description,
-        indent=False,
-        layout=widgets.Layout(width="auto"),
-    )
-
-
-class _BlitRenderer:
-    """Render a figure to PNG, redrawing only the animated artists when the background holds."""
-
-    def __init__(self, fig: Figure) -> None:
-        self.fig = fig
-        self.canvas = FigureCanvasAgg(fig)
-        self._background: Any = None
-        self._animated: list[Artist] = []
-
-    def animate(self, *artists: Artist) -> None:
-        """Mark artists as moving: drawn on top of the cached background at every refresh."""
-        for artist in artists:
-            artist.set_animated(True)
-            self._animated.append(artist)
-
-    def invalidate(self) -> None:
-        """The still parts changed (limits, legend, titles): redraw them at the next render."""
-        self._background = None
-
-    def render(self) -> bytes:
-        canvas = self.canvas
-        if self._background is None:
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            canvas.restore_region(self._background)
-        renderer = canvas.get_renderer()
-        for artist in self._animated:
-            if artist.get_visible() and artist.figure is not None:
-                artist.draw(renderer)
-        width, height = canvas.get_width_height()
-        image = PILImage.frombuffer(
-            "RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
-        ).convert("RGB")
-        out = io.BytesIO()
-        # RGB at compress_level=1: about 6 ms instead of about 25 ms at the default level, for a
-        # file of about 70 kB at 8x20.
-        image.save(out, format="png", compress_level=1)
-        return out.getvalue()
-
-
-class _Limits:
-    """Axis limits that only move when the content leaves them or shrinks to a small part."""
-
-    def __init__(self, pad: float = 0.3, shrink: float = 0.3) -> None:
-        self.pad = pad
-        self.shrink = shrink
-
-    def fit(
-        self, current: tuple[float, float], values: Iterable[float]
-    ) -> tuple[float, float] | None:
-        """New limits for ``values``, or None when the current ones still serve."""
-        arr = np.asarray([v for v in values if v is not None], dtype=float)
-        arr = arr[np.isfinite(arr)]
-        if arr.size == 0:
-            return None
-        low, high = float(arr.min()), float(arr.max())
-        span = high - low
-        if span <= 0:
-            span = max(abs(high) * 0.1, 1.0)
-        cur_low, cur_high = current
-        cur_span = cur_high - cur_low
-        # A marker drawn right at the edge would be cut in half: keep a small margin clear.
-        margin = 0.04 * cur_span
-        inside = low >= cur_low + margin and high <= cur_high - margin
-        if inside and span >= self.shrink * cur_span:
-            return None
-        return low - self.pad * span, high + self.pad * span
 
 
 class Explorer(widgets.VBox):
@@ -401,7 +96,7 @@ class Explorer(widgets.VBox):
             figsize = (figsize[0] * 1.2, figsize[1] * 1.2)
         with mpl.rc_context(rc):
             self.figure = Figure(figsize=figsize, dpi=dpi)
-        self._renderer = _BlitRenderer(self.figure)
+        self._renderer = BlitRenderer(self.figure)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.readout = widgets.HTML()
         self.note = widgets.HTML()
@@ -440,23 +135,23 @@ class Explorer(widgets.VBox):
             children: list[widgets.Widget] = []
             if heading:
                 children.append(widgets.HTML(f"<b>{heading}</b>"))
-            children.extend(_labelled(item) for item in kept)
+            children.extend(labelled(item) for item in kept)
             columns.append(
                 widgets.VBox(
-                    children, layout=widgets.Layout(width=_COLUMN_WIDTH, margin="0 12px 0 0")
+                    children, layout=widgets.Layout(width=COLUMN_WIDTH, margin="0 12px 0 0")
                 )
             )
         controls = widgets.HBox(columns, layout=widgets.Layout(flex_flow="row wrap"))
         self.more_settings: widgets.Accordion | None = None
         parts: list[widgets.Widget] = []
         if self.presentation:
-            parts.append(widgets.HTML(_PRESENTATION_CSS))
+            parts.append(widgets.HTML(PRESENTATION_CSS))
         if self.title:
             parts.append(widgets.HTML(f"<h3 style='margin:4px 0'>{self.title}</h3>"))
         parts.extend([self.image, self.note, controls])
         if hidden:
             inner = widgets.HBox(
-                [_labelled(item) for item in hidden],
+                [labelled(item) for item in hidden],
                 layout=widgets.Layout(flex_flow="row wrap", grid_gap="4px 12px"),
             )
             self.more_settings = widgets.Accordion(
@@ -470,7 +165,7 @@ class Explorer(widgets.VBox):
         """A line width or marker size in points, thicker in presentation mode."""
         return points * (1.5 if self.presentation else 1.0)
 
-    def _dots(self, ax: Any, size: float, **kwargs: Any) -> PathCollection:
+    def _dots(self, ax: Axes, size: float, **kwargs: Any) -> PathCollection:
         """Filled dots placed later with ``set_offsets``; ``size`` is the area in points^2
         (scaled like a width twice in presentation mode), with no edge line."""
         return ax.scatter(
@@ -481,7 +176,7 @@ class Explorer(widgets.VBox):
             **kwargs,
         )
 
-    def _own_data_markers(self, ax: Any, **kwargs: Any) -> Line2D:
+    def _own_data_markers(self, ax: Axes, **kwargs: Any) -> Line2D:
         """Open circles for each department's estimate from its own data only (no pooling)."""
         (line,) = ax.plot(
             [],
@@ -496,7 +191,7 @@ class Explorer(widgets.VBox):
         )
         return line
 
-    def _truth_markers(self, ax: Any, **kwargs: Any) -> Line2D:
+    def _truth_markers(self, ax: Axes, **kwargs: Any) -> Line2D:
         """Grey crosses for each department's simulated (true) value."""
         (line,) = ax.plot(
             [],
@@ -577,9 +272,11 @@ class Explorer(widgets.VBox):
                     warnings.simplefilter("always")
                     with self._rc_context():
                         notes = list(self._refresh())
-                notes.extend(_warning_notes(caught))
+                notes.extend(warning_notes(caught))
             else:
-                # No process-wide switches off the main thread (see "Threads" above).
+                # warnings.catch_warnings and matplotlib.rc_context swap process-wide state: a
+                # thread entering them while the kernel's thread does the same can leave the
+                # other's filters or style behind (Python 3.11). Off the main thread: neither.
                 with np.errstate(all="ignore"):
                     notes = list(self._refresh())
             self._show_notes(notes)
@@ -636,10 +333,10 @@ class Explorer(widgets.VBox):
         )
 
     def _set_limits(
-        self, ax: Any, *, x: Iterable[float] | None = None, y: Iterable[float] | None = None
+        self, ax: Axes, *, x: Iterable[float] | None = None, y: Iterable[float] | None = None
     ) -> None:
         """Move axis limits only when needed; a move invalidates the cached background."""
-        limits = _Limits()
+        limits = AxisLimits()
         if x is not None:
             new = limits.fit(ax.get_xlim(), x)
             if new is not None:
@@ -650,19 +347,6 @@ class Explorer(widgets.VBox):
             if new is not None:
                 ax.set_ylim(new)
                 self._renderer.invalidate()
-
-    def _readout_table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-        head = "".join(f"<th style='text-align:right;padding:1px 10px'>{h}</th>" for h in header)
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td style='text-align:{'left' if i == 0 else 'right'};padding:1px 10px'>{c}</td>"
-                for i, c in enumerate(row)
-            )
-            + "</tr>"
-            for row in rows
-        )
-        return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
 
 
 class SampleExplorer(Explorer):
@@ -680,14 +364,14 @@ class SampleExplorer(Explorer):
         super().__init__(presentation=presentation, figsize=figsize)
         self._rng = simdata.as_generator(seed)
         self._sample_seed = int(self._rng.integers(2**32))
-        self.fit: Any = None
+        self.fit: FitResult | None = None
 
     def _new_sample(self, _button: Any = None) -> None:
         self._sample_seed = int(self._rng.integers(2**32))
         self.fit = None
         self.request_update()
 
-    def _refit(self, sim: Any, model: str, n_groups: int) -> PartialFit:
+    def _refit(self, sim: simdata.SimulatedData, model: str, n_groups: int) -> PartialFit:
         """Fit the multilevel model, warm-started from the last fit when the groups still match,
         and keep the result in :attr:`fit`."""
         previous = self.fit
@@ -697,35 +381,7 @@ class SampleExplorer(Explorer):
         return outcome
 
 
-def group_colors(n_groups: int) -> np.ndarray:
-    """RGBA rows, one colour per department, in the course's colour-blind-safe order."""
-    return to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
-
-
-def _labelled(control: widgets.Widget) -> widgets.Widget:
-    """A slider or drop-down with its plain-words label on its own line above it.
-
-    ipywidgets cuts a description longer than its box with an ellipsis, and the course's labels
-    ("Spread of base salaries between departments (SD)") are longer than a slider's label box.
-    The description stays on the widget (tests, screen readers), drawn with zero width.
-    """
-    if not isinstance(control, (widgets.IntSlider, widgets.FloatSlider, widgets.Dropdown)):
-        return control
-    label = control.description
-    control.style.description_width = "0px"
-    return widgets.VBox(
-        [widgets.HTML(f"<div class='ml-label'>{label}</div>"), control],
-        layout=widgets.Layout(margin="0 0 4px 0"),
-    )
-
-
-def from_frontend(change: Any) -> bool:
-    """Whether a trait change came from the browser (ipywidgets holds a property lock while it
-    applies a front-end update) rather than from code in the kernel."""
-    return bool(getattr(change.get("owner"), "_property_lock", None))
-
-
-def _warning_notes(caught: Sequence[warnings.WarningMessage]) -> list[str]:
+def warning_notes(caught: Sequence[warnings.WarningMessage]) -> list[str]:
     """Turn numerical warnings caught during a refit into plain-English notes."""
     notes = []
     for w in caught:

@@ -33,44 +33,36 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
-import multilevel as ml
 import simdata
 
-from .. import engine, style
-from ._base import (
-    Explorer,
+from .. import specs, style
+from ._base import Explorer
+from ._controls import (
     button,
     count_slider,
     dollars,
-    single_threaded_blas,
+    dropdown,
+    number,
+    readout_table,
     spread_slider,
 )
-from ._fitting import arrays
+from ._fitting import single_threaded_blas
+from ._study import Z95, RunSummary, design_problem, fit_sample, summarise, why_unfittable
 
-__all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary"]
+__all__ = ["ManySamplesExplorer", "many_samples_explorer", "RunSummary", "fit_sample"]
 
-_Z95 = 1.959963984540054
 _CHUNK_SECONDS = 0.25
 #: The first partial result is drawn sooner, so a slider step answers at once, not after a chunk.
 _FIRST_DRAW_SECONDS = 0.03
 _EXPERIENCE = (0, 25)
 _INTERVALS_SHOWN = 50
-#: A spread counts as "on the boundary" when it is below this fraction of the noise (for
-#: slopes: of the noise per SD of experience), the same scale-free idea as ``multilevel.fit``.
-BOUNDARY_FRACTION = 1e-3
 
-_FIT_MODELS = {
-    "intercepts": "varying_intercepts",
-    "slopes": "varying_slopes",
-    "both": "varying_both",
-}
 _SETTINGS_CHANGED = "Settings changed: press <b>Run</b> for samples at the new settings."
 
-_MODELS = {
-    "intercepts": ("intercept", ("intercept",)),
-    "slopes": ("slope", ("slope",)),
-    "both": ("both", ("intercept", "slope")),
-}
+
+def _parts(kind: str) -> tuple[str, ...]:
+    """The parts of the line that vary between departments in this kind of model."""
+    return specs.MODELS[specs.model_for_kind(kind)].varying_parts
 
 
 @dataclass(frozen=True)
@@ -96,33 +88,6 @@ class _Snapshot:
     final: bool = False
     failures: list[tuple[dict, Exception]] = field(default_factory=list)
     error: Exception | None = None
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What one run of many samples found.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per quantity (``average base``, ``average raise``, ``spread of bases``, ...),
-        columns ``truth, mean, bias, sd, coverage`` (coverage of the 95% interval, NaN where the
-        model gives no interval).
-    n_samples : int
-        Samples fitted.
-    boundary_share : float
-        Share of fits whose estimated spread (of any varying part) is 0.
-    stopped : bool
-        True when the run was stopped before it finished.
-    seconds : float
-        Wall-clock time of the run.
-    """
-
-    table: pd.DataFrame
-    n_samples: int
-    boundary_share: float
-    stopped: bool
-    seconds: float
 
 
 class ManySamplesExplorer(Explorer):
@@ -152,12 +117,14 @@ class ManySamplesExplorer(Explorer):
         auto_run: bool = True,
         presentation: bool | None = None,
     ) -> None:
-        if model not in _MODELS:
-            raise ValueError(f"model must be one of {sorted(_MODELS)}, got {model!r}")
+        if model not in specs.KINDS:
+            raise ValueError(f"model must be one of {sorted(specs.KINDS)}, got {model!r}")
         super().__init__(presentation=presentation, figsize=(11.0, 6.4))
         self._rng = simdata.as_generator(seed)
         self.estimates = pd.DataFrame()
         self.summary: RunSummary | None = None
+        #: The kind of model of the run shown (None before the first run).
+        self._kind: str | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -169,16 +136,10 @@ class ManySamplesExplorer(Explorer):
         self._failure = None
         self.auto_run = bool(auto_run)
         c = self.controls
-        c["model"] = widgets.Dropdown(
-            options=[
-                ("Varying intercepts", "intercepts"),
-                ("Varying slopes", "slopes"),
-                ("Varying intercepts and slopes", "both"),
-            ],
-            value=model,
-            description="Model (and truth)",
-            style={"description_width": "0px"},
-            layout=widgets.Layout(width="290px"),
+        c["model"] = dropdown(
+            "Model (and truth)",
+            [(specs.MODELS[name].title, kind) for kind, name in specs.KINDS.items()],
+            model,
         )
         c["base_sd"] = spread_slider("base_sd", 8_000)
         c["raise_sd"] = spread_slider("raise_sd", 300)
@@ -217,7 +178,7 @@ class ManySamplesExplorer(Explorer):
     def settings(self) -> dict[str, Any]:
         """The simulation settings, as keyword arguments of ``faculty_salaries``."""
         c = self.controls
-        parts = _MODELS[c["model"].value][1]
+        parts = _parts(c["model"].value)
         return {
             "n_departments": int(c["n_departments"].value),
             "faculty_per_department": int(c["faculty_per_department"].value),
@@ -230,7 +191,7 @@ class ManySamplesExplorer(Explorer):
         }
 
     def _settings_changed(self) -> None:
-        parts = _MODELS[self.controls["model"].value][1]
+        parts = _parts(self.controls["model"].value)
         self.controls["base_sd"].disabled = "intercept" not in parts
         self.controls["raise_sd"].disabled = "slope" not in parts
         if self.auto_run:
@@ -256,7 +217,7 @@ class ManySamplesExplorer(Explorer):
     # The background thread only simulates (numpy) and fits (the engine): no pandas, no
     # matplotlib, no ipywidgets drawing. pandas and matplotlib enter warnings.catch_warnings
     # internally, which on Python 3.11 swaps process-wide state and can leave the kernel
-    # thread's warning filters or recorder behind (see _base, "Threads"). What the thread has
+    # thread's warning filters or recorder behind (see Explorer.update). What the thread has
     # fitted is handed over as a snapshot; the kernel's thread turns it into the summary,
     # figure and readout, as an event-loop callback (in a kernel) or in wait() and run().
 
@@ -327,7 +288,7 @@ class ManySamplesExplorer(Explorer):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             first = simdata.faculty_salaries(**settings, seed=seed)
-            reason = _design_problem(first, kind)
+            reason = design_problem(first, kind)
         n = int(c["n_samples"].value if n_samples is None else n_samples)
         self.progress.max = n
         self.progress.value = 0
@@ -376,7 +337,6 @@ class ManySamplesExplorer(Explorer):
         failures: list[tuple[dict, Exception]],
         start: float,
     ) -> None:
-        random, parts = _MODELS[plan.kind]
         rng = simdata.as_generator(plan.seed)
         last_draw = start
         wait = _FIRST_DRAW_SECONDS
@@ -389,7 +349,7 @@ class ManySamplesExplorer(Explorer):
                 state = rng.bit_generator.state
                 x, y, codes = _simulate(rng, plan.settings)
                 try:
-                    row, previous = _fit_row(x, y, codes, random, parts, previous)
+                    row, previous = fit_sample(x, y, codes, kind=plan.kind, previous=previous)
                 except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
                     failures.append((state, exc))
                     if len(failures) >= 3 and not rows:
@@ -400,7 +360,10 @@ class ManySamplesExplorer(Explorer):
                 if now - last_draw >= wait and i + 1 < plan.n:
                     snapshot = _Snapshot(plan, list(rows), now - start, failures=list(failures))
                     self._deliver(snapshot)
-                    last_draw, wait = now, _CHUNK_SECONDS
+                    # Counted from the end of the delivery: a run in the kernel's thread draws
+                    # while it delivers, and a draw slower than a chunk (a busy machine) would
+                    # otherwise make every later sample draw again.
+                    last_draw, wait = time.perf_counter(), _CHUNK_SECONDS
 
     def _deliver(self, snapshot: _Snapshot) -> None:
         """Hand a snapshot to the kernel's thread (only the newest is kept)."""
@@ -429,9 +392,9 @@ class ManySamplesExplorer(Explorer):
             self._failures = len(snapshot.failures)
             if self._failure is None:
                 state, exc = snapshot.failures[0]
-                self._failure = _why_unfittable(plan, state, exc)
+                self._failure = why_unfittable(plan.settings, plan.kind, state, exc)
         self.estimates = pd.DataFrame(rows)
-        self.summary = _summarise(
+        self.summary = summarise(
             self.estimates, plan.settings, plan.kind, snapshot.stopped, seconds
         )
         self._truth = plan.settings
@@ -525,10 +488,10 @@ class ManySamplesExplorer(Explorer):
 
     def _refresh(self) -> list[str]:
         est = self.estimates
-        kind = getattr(self, "_kind", self.controls["model"].value)
+        kind = self._kind or self.controls["model"].value
         spread_part = "slope" if kind == "slopes" else "intercept"
         # set_text, not set_title/set_xlabel: those read the style's sizes from the global
-        # rcParams, which a background run must not depend on (see _base, "Threads").
+        # rcParams, which a background run must not depend on (see Explorer.update).
         self.ax_spread.title.set_text(self._spread_title(spread_part))
         self.ax_spread.xaxis.label.set_text(
             "Estimate ($ per year)" if spread_part == "slope" else "Estimate ($)"
@@ -567,8 +530,8 @@ class ManySamplesExplorer(Explorer):
             axes[name].set_xlim(low - pad, high + pad)
             axes[name].set_ylim(0, max(counts.max() if counts.size else 1, 1) * 1.15)
         shown = est.iloc[:_INTERVALS_SHOWN]
-        lo = shown["slope"] - _Z95 * shown["slope_se"]
-        hi = shown["slope"] + _Z95 * shown["slope_se"]
+        lo = shown["slope"] - Z95 * shown["slope_se"]
+        hi = shown["slope"] + Z95 * shown["slope_se"]
         ys = np.arange(len(shown), dtype=float)
         self.intervals.set_segments(
             np.stack([np.column_stack([lo, ys]), np.column_stack([hi, ys])], axis=1)
@@ -616,24 +579,17 @@ class ManySamplesExplorer(Explorer):
             return
         rows = []
         for name, r in s.table.iterrows():
-            money = name != "correlation of base and raise"
-            fmt = (
-                (lambda v: dollars(v))
-                if money
-                else (lambda v: "\u2014" if not np.isfinite(v) else f"{v:.2f}")
-            )
+            # Every quantity is in dollars except the correlation, a plain number.
+            cell = number if name == "correlation of base and raise" else dollars
             coverage = "\u2014" if not np.isfinite(r["coverage"]) else f"{r['coverage']:.0%}"
             rows.append(
                 [
                     name[0].upper() + name[1:],
-                    fmt(r["truth"]),
-                    fmt(r["mean"]),
-                    fmt(r["bias"]),
-                    fmt(r["sd"]),
+                    *(cell(r[column]) for column in ("truth", "mean", "bias", "sd")),
                     coverage,
                 ]
             )
-        html = self._readout_table(
+        html = readout_table(
             [
                 "",
                 "True",
@@ -659,129 +615,6 @@ def _simulate(
     a background thread; tests check that both give the same numbers)."""
     sample = simdata.faculty_arrays(**settings, seed=rng)
     return sample.experience.astype(float), sample.salary, sample.department
-
-
-def _fit_one(
-    sim: Any, random: str, parts: tuple[str, ...], previous: Any
-) -> tuple[dict[str, float], Any]:
-    """Fit one simulated sample with the engine (see :func:`_fit_row`)."""
-    x, y, codes, n_groups = arrays(sim)
-    return _fit_row(x, y, codes, random, parts, previous, n_groups=n_groups)
-
-
-def _fit_row(
-    x: np.ndarray,
-    y: np.ndarray,
-    codes: np.ndarray,
-    random: str,
-    parts: tuple[str, ...],
-    previous: Any,
-    *,
-    n_groups: int | None = None,
-) -> tuple[dict[str, float], Any]:
-    """Fit one sample with the engine; return the row of estimates and the fit (warm start)."""
-    fit = engine.fit_arrays(
-        x,
-        y,
-        codes,
-        n_groups,
-        random=random,
-        start_rel_cov=None if previous is None else previous.rel_cov,
-    )
-    sd = dict(zip(fit.parts, np.sqrt(np.clip(np.diag(fit.re_cov), 0, None)), strict=True))
-    se = np.sqrt(np.diag(fit.beta_cov))
-    x_sd = float(x.std()) or 1.0
-    boundary = any(
-        sd[p] < BOUNDARY_FRACTION * fit.sigma / (x_sd if p == "slope" else 1.0) for p in parts
-    )
-    corr = np.nan
-    if len(parts) == 2 and sd["intercept"] > 0 and sd["slope"] > 0:
-        corr = float(fit.re_cov[0, 1] / (sd["intercept"] * sd["slope"]))
-    row = {
-        "intercept": float(fit.beta[0]),
-        "intercept_se": float(se[0]),
-        "slope": float(fit.beta[1]),
-        "slope_se": float(se[1]),
-        "sd_intercept": float(sd.get("intercept", np.nan)),
-        "sd_slope": float(sd.get("slope", np.nan)),
-        "correlation": corr,
-        "residual_sd": float(fit.sigma),
-        "boundary": bool(boundary),
-        "converged": bool(fit.converged),
-    }
-    return row, fit
-
-
-def _design_problem(sim: Any, kind: str) -> str | None:
-    """Why :func:`multilevel.fit` refuses this design, or None when it can be fitted."""
-    try:
-        ml.fit(sim, model=_FIT_MODELS[kind])
-    except ValueError as reason:
-        return str(reason)
-    return None
-
-
-def _why_unfittable(plan: _Plan, state: dict, exc: Exception) -> str:
-    """A plain-English reason why a sample cannot be fitted (``multilevel.fit``'s, if it has one).
-
-    The sample is drawn again, with ``simdata``, from the generator ``state`` it was drawn
-    from, in the kernel's thread.
-    """
-    rng = np.random.default_rng()
-    rng.bit_generator.state = state
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            sim = simdata.faculty_salaries(**plan.settings, seed=rng)
-            ml.fit(sim, model=_FIT_MODELS[plan.kind])
-    except ValueError as reason:
-        return str(reason)
-    except Exception:  # noqa: BLE001 - any other failure: fall back to the engine's message
-        pass
-    return (
-        "with these settings the model has nothing to estimate the spreads from "
-        f"({type(exc).__name__}: {exc})."
-    )
-
-
-def _summarise(
-    est: pd.DataFrame, settings: dict[str, Any], kind: str, stopped: bool, seconds: float
-) -> RunSummary:
-    parts = _MODELS[kind][1]
-    quantities = [
-        ("average base salary", "intercept", settings["base_mean"], True),
-        ("average raise per year", "slope", settings["raise_mean"], True),
-    ]
-    if "intercept" in parts:
-        quantities.append(
-            ("spread of base salaries (SD)", "sd_intercept", settings["base_sd"], False)
-        )
-    if "slope" in parts:
-        quantities.append(("spread of raises (SD)", "sd_slope", settings["raise_sd"], False))
-    if kind == "both":
-        quantities.append(("correlation of base and raise", "correlation", 0.0, False))
-    quantities.append(
-        ("spread within a department (SD)", "residual_sd", settings["noise_sd"], False)
-    )
-    records = {}
-    for name, column, truth, has_interval in quantities:
-        values = est[column].to_numpy(float) if len(est) else np.empty(0)
-        finite = values[np.isfinite(values)]
-        mean = float(finite.mean()) if finite.size else np.nan
-        coverage = np.nan
-        if has_interval and len(est):
-            se = est[f"{column}_se"].to_numpy(float)
-            coverage = float(np.mean(np.abs(values - truth) <= _Z95 * se))
-        records[name] = {
-            "truth": float(truth),
-            "mean": mean,
-            "bias": mean - float(truth),
-            "sd": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
-            "coverage": coverage,
-        }
-    table = pd.DataFrame.from_dict(records, orient="index")
-    boundary_share = float(est["boundary"].mean()) if len(est) else 0.0
-    return RunSummary(table, len(est), boundary_share, stopped, seconds)
 
 
 def many_samples_explorer(

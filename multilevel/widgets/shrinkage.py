@@ -17,8 +17,6 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
@@ -27,8 +25,11 @@ from matplotlib.collections import LineCollection
 import simdata
 
 from .. import style
-from ._base import SampleExplorer, button, count_slider, dollars, float_slider, group_colors, toggle
-from ._fitting import arrays
+from ..pooling import own_estimates, precision_weights
+from ._base import SampleExplorer
+from ._controls import button, count_slider, dollars, float_slider, readout_table, toggle
+from ._fitting import arrays, spread_looks_zero
+from ._render import group_colors
 
 __all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
 
@@ -65,7 +66,7 @@ class ShrinkageExplorer(SampleExplorer):
         presentation: bool | None = None,
     ) -> None:
         super().__init__(seed=seed, presentation=presentation, figsize=(11.0, 4.4))
-        self.sim: Any = None
+        self.sim: simdata.SimulatedData | None = None
         self.table = pd.DataFrame()
         c = self.controls
         c["variance_ratio"] = float_slider(
@@ -183,13 +184,9 @@ class ShrinkageExplorer(SampleExplorer):
             seed=self._sample_seed,
         )
         self.sim = sim
-        x, y, codes, _ = arrays(sim)
         outcome = self._refit(sim, "varying_intercepts", n_groups)
-        res = outcome.result
         notes = list(outcome.notes)
-        n = np.bincount(codes, minlength=n_groups).astype(float)
-        colors = group_colors(n_groups)
-        truth = sim.truth["intercept"].to_numpy(float)
+        res = outcome.result
         if res is None:
             self.table = pd.DataFrame()
             for artist in (self.partial, self.own, self.arrows, self.weights, self.curve_est):
@@ -198,16 +195,25 @@ class ShrinkageExplorer(SampleExplorer):
         alpha, beta = (float(v) for v in res.fixed_effects["estimate"])
         tau = float(res.group_sd["intercept"])
         sigma = float(res.residual_sd)
-        # A department's own estimate of its base: its mean salary less the common raise times
-        # its mean experience. The multilevel estimate is the overall base plus weight times the
-        # department's difference from it (exact for this model, given the fitted raise).
-        own = np.bincount(codes, y - beta * x, n_groups) / n
-        partial = outcome.lines.intercept
-        weight = n * tau**2 / (n * tau**2 + sigma**2) if sigma > 0 else np.ones_like(n)
-        self.table = pd.DataFrame(
-            {"n": n.astype(int), "own": own, "partial": partial, "truth": truth, "weight": weight},
-            index=sim.truth.index,
-        )
+        self.table = _shrinkage_table(sim, (alpha, beta), tau, sigma, outcome.lines.intercept)
+        self._draw(alpha, tau, sigma, ratio)
+        notes[:0] = _spread_notes(tau, sigma, ratio)
+        n, weight = self.table["n"].to_numpy(), self.table["weight"].to_numpy()
+        if (n == 1).any() and tau > 0:
+            notes.append(
+                "A department with one faculty member has only one salary to go on, so it gets "
+                f"the least weight ({weight[n == 1].max():.2f}) and is pulled furthest."
+            )
+        self._fill_readout(ratio, base_sd, tau, sigma)
+        return notes
+
+    def _draw(self, alpha: float, tau: float, sigma: float, ratio: float) -> None:
+        """Move the estimates, arrows, overall line and weight curves to :attr:`table`."""
+        t = self.table
+        n_groups = len(t)
+        n, own, partial = t["n"].to_numpy(float), t["own"].to_numpy(), t["partial"].to_numpy()
+        truth, weight = t["truth"].to_numpy(), t["weight"].to_numpy()
+        colors = group_colors(n_groups)
         # Departments of equal size sit on top of each other; a small sideways offset keeps each
         # one visible.
         jitter = (np.arange(n_groups) % 3 - 1) * 0.18 if n_groups > 1 else np.zeros(1)
@@ -218,7 +224,7 @@ class ShrinkageExplorer(SampleExplorer):
         self.partial.set_facecolors(colors)
         self.partial.set_visible(True)
         self.truth.set_data(xs, truth)
-        self.truth.set_visible(bool(c["show_truth"].value))
+        self.truth.set_visible(bool(self.controls["show_truth"].value))
         self.arrows.set_segments(
             np.stack([np.column_stack([xs, own]), np.column_stack([xs, partial])], axis=1)
         )
@@ -228,39 +234,9 @@ class ShrinkageExplorer(SampleExplorer):
         self.weights.set_offsets(np.column_stack([xs, weight]))
         self.weights.set_facecolors(colors)
         self.weights.set_visible(True)
-        grid = self._grid
-        self.curve_est.set_ydata(grid * tau**2 / (grid * tau**2 + sigma**2))
+        self.curve_est.set_ydata(precision_weights(self._grid, sigma, tau))
         self.curve_est.set_visible(True)
-        self.curve_true.set_ydata(grid * ratio / (grid * ratio + 1.0))
-
-        if tau <= 1e-3 * max(sigma, 1.0):
-            if ratio == 0:
-                notes.insert(
-                    0,
-                    "The model estimates no difference between departments; with these settings "
-                    "that is the right answer (you set the ratio to 0), so every department gets "
-                    "weight 0 and sits on the overall line.",
-                )
-            else:
-                notes.insert(
-                    0,
-                    "The model estimates no difference between departments although they do "
-                    "differ: with this much noise and these few faculty the differences are "
-                    "hidden, so every department is pulled all the way to the overall line.",
-                )
-        elif ratio == 0:
-            notes.insert(
-                0,
-                "You set the ratio to 0 (departments do not differ), yet the model estimates a "
-                "small spread: chance differences in one sample look like real ones.",
-            )
-        if (n == 1).any() and tau > 0:
-            notes.append(
-                "A department with one faculty member has only one salary to go on, so it gets "
-                f"the least weight ({weight[n == 1].max():.2f}) and is pulled furthest."
-            )
-        self._fill_readout(ratio, base_sd, tau, sigma)
-        return notes
+        self.curve_true.set_ydata(precision_weights(self._grid, 1.0, float(np.sqrt(ratio))))
 
     def _fill_readout(self, ratio: float, base_sd: float, tau: float, sigma: float) -> None:
         est_ratio = tau**2 / sigma**2 if sigma > 0 else np.nan
@@ -284,7 +260,7 @@ class ShrinkageExplorer(SampleExplorer):
             ],
             ["Size at which a department's own data get half the weight", half_true, half_est],
         ]
-        html = self._readout_table(["", "True (setting)", "Estimated"], rows)
+        html = readout_table(["", "True (setting)", "Estimated"], rows)
         if len(self.table) <= 12:
             t = self.table
             detail = [
@@ -297,11 +273,59 @@ class ShrinkageExplorer(SampleExplorer):
                 ]
                 for name, row in zip(t.index, t.itertuples(index=False), strict=True)
             ]
-            html += "<br>" + self._readout_table(
+            html += "<br>" + readout_table(
                 ["Department", "Faculty", "Own data only", "Multilevel", "Weight on own data"],
                 detail,
             )
         self.readout.value = html
+
+
+def _shrinkage_table(
+    sim: simdata.SimulatedData,
+    fixed: tuple[float, float],
+    tau: float,
+    sigma: float,
+    partial: np.ndarray,
+) -> pd.DataFrame:
+    """The :attr:`ShrinkageExplorer.table` of a fit with overall base and raise ``fixed`` ($,
+    $ per year), spreads ``tau`` between and ``sigma`` within departments ($) and multilevel
+    bases ``partial`` ($)."""
+    x, y, codes, n_groups = arrays(sim)
+    # A department's own estimate of its base: its mean salary less the common raise times its
+    # mean experience. The multilevel estimate is the overall base plus weight times the
+    # department's difference from it (exact for this model, given the fitted raise).
+    alpha, beta = fixed
+    n, own = own_estimates(
+        x, y, codes, n_groups, parameter="intercept", intercept=alpha, slope=beta
+    )
+    weight = precision_weights(n, sigma, tau) if sigma > 0 else np.ones_like(n)
+    truth = sim.truth["intercept"].to_numpy(float)
+    return pd.DataFrame(
+        {"n": n.astype(int), "own": own, "partial": partial, "truth": truth, "weight": weight},
+        index=sim.truth.index,
+    )
+
+
+def _spread_notes(tau: float, sigma: float, ratio: float) -> list[str]:
+    """What the estimated spread between departments says, next to the one that was set."""
+    if spread_looks_zero(tau, sigma):
+        if ratio == 0:
+            return [
+                "The model estimates no difference between departments; with these settings "
+                "that is the right answer (you set the ratio to 0), so every department gets "
+                "weight 0 and sits on the overall line."
+            ]
+        return [
+            "The model estimates no difference between departments although they do "
+            "differ: with this much noise and these few faculty the differences are "
+            "hidden, so every department is pulled all the way to the overall line."
+        ]
+    if ratio == 0:
+        return [
+            "You set the ratio to 0 (departments do not differ), yet the model estimates a "
+            "small spread: chance differences in one sample look like real ones."
+        ]
+    return []
 
 
 def _ratio_hint() -> widgets.HTML:

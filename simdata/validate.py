@@ -1,4 +1,16 @@
-"""Checks at the boundary: each names the parameter, the value and what is allowed."""
+"""Checks at the boundary: each names the parameter, the value and what is allowed.
+
+Public so that every layer of the course (the simulators here, ``multilevel`` on top) refuses bad
+input with the same words, as scikit-learn does: ``n_samples must be a positive integer, got 0``.
+
+>>> from simdata import validate
+>>> validate.positive_int("n_samples", 200)
+200
+>>> validate.positive_number("prior_sd", 0)
+Traceback (most recent call last):
+...
+ValueError: prior_sd must be a positive number, got 0
+"""
 
 from __future__ import annotations
 
@@ -7,6 +19,17 @@ import numbers
 from collections.abc import Sequence
 
 import numpy as np
+
+__all__ = [
+    "correlation",
+    "finite_number",
+    "group_sizes",
+    "non_negative",
+    "number_between",
+    "positive_int",
+    "positive_number",
+    "whole_range",
+]
 
 
 def _is_int(value: object) -> bool:
@@ -36,6 +59,13 @@ def non_negative(name: str, value: object) -> float:
     """A finite number >= 0 (a standard deviation, a rate)."""
     if not _is_real(value) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return float(value)
+
+
+def positive_number(name: str, value: object) -> float:
+    """A finite number > 0 (a scale, a prior SD)."""
+    if not _is_real(value) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 

@@ -12,27 +12,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 import simdata
 
-from .. import style
-from ._base import (
+from .. import specs, style
+from ..units import axis_label
+from ._base import SampleExplorer
+from ._controls import (
     SPREAD_LABELS,
-    SampleExplorer,
     button,
     count_slider,
     dollar_slider,
     dollars,
     float_slider,
     from_frontend,
-    group_colors,
+    number,
+    readout_table,
     spread_slider,
     toggle,
 )
-from ._fitting import Lines, arrays, complete_pooling, no_pooling
+from ._fitting import Lines, arrays, complete_pooling, no_pooling, spread_looks_zero
+from ._render import group_colors
 
 __all__ = [
     "PoolingExplorer",
@@ -43,26 +47,19 @@ __all__ = [
 
 _EXPERIENCE = (0, 25)
 
+#: Each explorer's heading and starting spreads ($); the model, what it varies and the matching
+#: no-pooling fit come from :data:`multilevel.specs.MODELS`.
 _KINDS: dict[str, dict[str, Any]] = {
     "intercepts": {
-        "model": "varying_intercepts",
-        "varying": "intercepts",
         "title": "Varying intercepts: departments pay different base salaries",
-        "parts": ("intercept",),
         "defaults": {"base_sd": 8_000, "raise_sd": 0, "noise_sd": 5_000},
     },
     "slopes": {
-        "model": "varying_slopes",
-        "varying": "slopes",
         "title": "Varying slopes: departments give different raises",
-        "parts": ("slope",),
         "defaults": {"base_sd": 0, "raise_sd": 500, "noise_sd": 5_000},
     },
     "both": {
-        "model": "varying_both",
-        "varying": "both",
         "title": "Varying intercepts and slopes: departments differ in base and raise",
-        "parts": ("intercept", "slope"),
         "defaults": {"base_sd": 8_000, "raise_sd": 500, "noise_sd": 5_000},
     },
 }
@@ -94,19 +91,23 @@ class PoolingExplorer(SampleExplorer):
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {sorted(_KINDS)}, got {kind!r}")
         self.kind = kind
-        self.spec = _KINDS[kind]
-        self.title = self.spec["title"]
+        #: The multilevel model fitted (partial pooling), from :data:`multilevel.specs.MODELS`.
+        self.model = specs.MODELS[specs.model_for_kind(kind)]
+        #: What the no-pooling lines estimate separately per department (``"intercepts"``, ...).
+        self.varying = str(self.model.no_pooling_varying)
+        #: The parts of the line that vary between departments.
+        self.parts = self.model.varying_parts
+        self.title = _KINDS[kind]["title"]
         super().__init__(seed=seed, presentation=presentation, figsize=(11.0, 4.4))
         self.sim: simdata.SimulatedData | None = None
         self.complete: Lines | None = None
         self.separate: Lines | None = None
         self._n_styled = -1
-        d = self.spec["defaults"]
+        d = _KINDS[kind]["defaults"]
         c = self.controls
-        varying = self.spec["parts"]
-        if "intercept" in varying:
+        if "intercept" in self.parts:
             c["base_sd"] = spread_slider("base_sd", d["base_sd"])
-        if "slope" in varying:
+        if "slope" in self.parts:
             c["raise_sd"] = spread_slider("raise_sd", d["raise_sd"])
         if kind == "both":
             c["correlation"] = float_slider("Correlation of base and raise", 0.0, -1.0, 1.0, 0.05)
@@ -164,8 +165,8 @@ class PoolingExplorer(SampleExplorer):
             ax = self.ax_data
             ax.set_xlim(_EXPERIENCE[0] - 0.5, _EXPERIENCE[1] + 0.5)
             ax.set_ylim(0, 1)
-            ax.set_xlabel("Experience (years)")
-            ax.set_ylabel("Salary ($)")
+            ax.set_xlabel(axis_label("experience"))
+            ax.set_ylabel(axis_label("salary"))
             ax.yaxis.set_major_formatter(style.dollar_formatter())
             ax.set_title("Salaries and fitted lines")
             self.points = self._dots(ax, 14, alpha=0.55)
@@ -188,7 +189,7 @@ class PoolingExplorer(SampleExplorer):
                 g.set_title("Base and raise by department")
                 g.xaxis.set_major_locator(MaxNLocator(5))
             else:
-                part = self.spec["parts"][0]
+                part = self.parts[0]
                 label = (
                     "Department base salary ($ at 0 years)"
                     if part == "intercept"
@@ -319,7 +320,7 @@ class PoolingExplorer(SampleExplorer):
         notes: list[str] = []
 
         self.complete = complete_pooling(x, y, n_groups)
-        self.separate = no_pooling(x, y, codes, n_groups, self.spec["varying"])
+        self.separate = no_pooling(x, y, codes, n_groups, self.varying)
         if n_groups == 1:
             self.fit = None
             partial = None
@@ -329,7 +330,7 @@ class PoolingExplorer(SampleExplorer):
                 "from one department, so no multilevel model is fitted."
             )
         else:
-            outcome = self._refit(sim, self.spec["model"], n_groups)
+            outcome = self._refit(sim, self.model.name, n_groups)
             partial = outcome.lines
             notes.extend(self._explain(settings, per))
             notes.extend(outcome.notes)
@@ -360,13 +361,11 @@ class PoolingExplorer(SampleExplorer):
         if res is None:
             return notes
         residual = float(res.residual_sd) if np.isfinite(res.residual_sd) else 1.0
-        for part in self.spec["parts"]:
+        for part in self.parts:
             words, key, spread_words = _PART_WORDS[part]
             true_sd = settings[key]
             est = float(res.group_sd.get(part, np.nan))
-            at_zero = np.isfinite(est) and est <= 1e-3 * max(residual, 1.0) * (
-                1.0 if part == "intercept" else 0.05
-            )
+            at_zero = spread_looks_zero(est, residual, part)
             money = dollars(true_sd) + (" per year" if part == "slope" else "")
             if at_zero and true_sd == 0:
                 notes.append(
@@ -399,7 +398,12 @@ class PoolingExplorer(SampleExplorer):
         return seg
 
     def _draw(
-        self, sim: Any, x: np.ndarray, y: np.ndarray, codes: np.ndarray, partial: Lines | None
+        self,
+        sim: simdata.SimulatedData,
+        x: np.ndarray,
+        y: np.ndarray,
+        codes: np.ndarray,
+        partial: Lines | None,
     ) -> None:
         c = self.controls
         n_groups = len(sim.truth)
@@ -444,7 +448,7 @@ class PoolingExplorer(SampleExplorer):
 
             complete_xy = ([cp.intercept[0]], [cp.slope[0]])
         else:
-            part = self.spec["parts"][0]
+            part = self.parts[0]
             rows = np.arange(n_groups)[::-1].astype(float)
 
             def xy(lines: Lines | None) -> tuple[np.ndarray, np.ndarray]:
@@ -478,7 +482,7 @@ class PoolingExplorer(SampleExplorer):
             ys = [ty, sy, py, complete_xy[1]]
             self._set_limits(self.ax_groups, y=np.concatenate([np.ravel(v) for v in ys]))
 
-    def _set_group_ticks(self, sim: Any) -> None:
+    def _set_group_ticks(self, sim: simdata.SimulatedData) -> None:
         if self.kind == "both":
             return
         n = len(sim.truth)
@@ -492,52 +496,26 @@ class PoolingExplorer(SampleExplorer):
             ax.set_ylabel(f"{n} departments")
         self._renderer.invalidate()
 
-    def _fill_readout(self, sim: Any) -> None:
+    def _fill_readout(self, sim: simdata.SimulatedData) -> None:
         res = self.fit
-        pop = sim.population
-        truth = sim.truth
-        rows = []
-        sample_sd = {
-            part: float(truth[part].std(ddof=1)) if len(truth) > 1 else np.nan
-            for part in ("intercept", "slope")
-        }
-
-        def est(part: str) -> float:
-            if res is None:
-                return np.nan
-            return float(res.group_sd.get(part, np.nan))
-
-        if "intercept" in self.spec["parts"]:
-            rows.append(
-                [
-                    SPREAD_LABELS["base_sd"],
-                    dollars(pop["base_sd"]),
-                    dollars(sample_sd["intercept"]),
-                    dollars(est("intercept")),
-                ]
-            )
-        if "slope" in self.spec["parts"]:
-            rows.append(
-                [
-                    SPREAD_LABELS["raise_sd"],
-                    dollars(pop["raise_sd"]),
-                    dollars(sample_sd["slope"]),
-                    dollars(est("slope")),
-                ]
-            )
+        pop, truth = sim.population, sim.truth
+        rows = [
+            [
+                SPREAD_LABELS[key],
+                dollars(pop[key]),
+                dollars(float(truth[part].std(ddof=1)) if len(truth) > 1 else None),
+                dollars(None if res is None else float(res.group_sd.get(part, np.nan))),
+            ]
+            for part, (_, key, _) in _PART_WORDS.items()
+            if part in self.parts
+        ]
         if self.kind == "both":
-            corr = np.nan if res is None or res.correlation is None else float(res.correlation)
-            sample_corr = (
-                float(np.corrcoef(truth["intercept"], truth["slope"])[0, 1])
-                if len(truth) > 2 and truth["intercept"].std() > 0 and truth["slope"].std() > 0
-                else np.nan
-            )
             rows.append(
                 [
                     "Correlation of base and raise",
                     f"{pop['correlation']:.2f}",
-                    _num(sample_corr),
-                    _num(corr),
+                    number(_sample_correlation(truth)),
+                    number(None if res is None else res.correlation),
                 ]
             )
         rows.append(
@@ -545,40 +523,39 @@ class PoolingExplorer(SampleExplorer):
                 SPREAD_LABELS["noise_sd"],
                 dollars(pop["noise_sd"]),
                 "",
-                dollars(np.nan if res is None else float(res.residual_sd)),
+                dollars(None if res is None else float(res.residual_sd)),
             ]
         )
         if self.kind == "intercepts":
             tau2, sig2 = float(pop["base_sd"]) ** 2, float(pop["noise_sd"]) ** 2
-            true_icc = tau2 / (tau2 + sig2) if tau2 + sig2 > 0 else np.nan
-            icc = np.nan if res is None or res.icc is None else float(res.icc)
+            true_icc = tau2 / (tau2 + sig2) if tau2 + sig2 > 0 else None
+            icc = None if res is None else res.icc
             rows.append(
-                ["Share of variation between departments (ICC)", _num(true_icc), "", _num(icc)]
+                ["Share of variation between departments (ICC)", number(true_icc), "", number(icc)]
             )
         fixed = None if res is None else res.fixed_effects["estimate"]
-        rows.append(
-            [
-                "Average base salary (at 0 years)",
-                dollars(pop["base_mean"]),
-                dollars(float(truth["intercept"].mean())),
-                dollars(np.nan if fixed is None else float(fixed["intercept"])),
-            ]
-        )
-        rows.append(
-            [
-                "Average raise per year",
-                dollars(pop["raise_mean"]),
-                dollars(float(truth["slope"].mean())),
-                dollars(np.nan if fixed is None else float(fixed["slope"])),
-            ]
-        )
-        self.readout.value = self._readout_table(
+        for label, key, part in (
+            ("Average base salary (at 0 years)", "base_mean", "intercept"),
+            ("Average raise per year", "raise_mean", "slope"),
+        ):
+            rows.append(
+                [
+                    label,
+                    dollars(pop[key]),
+                    dollars(float(truth[part].mean())),
+                    dollars(None if fixed is None else float(fixed[part])),
+                ]
+            )
+        self.readout.value = readout_table(
             ["", "True (setting)", "These departments", "Estimated (partial pooling)"], rows
         )
 
 
-def _num(value: float) -> str:
-    return "\u2014" if value is None or not np.isfinite(value) else f"{value:.2f}"
+def _sample_correlation(truth: pd.DataFrame) -> float | None:
+    """The correlation of the simulated departments' bases and raises (None if undefined)."""
+    if len(truth) > 2 and truth["intercept"].std() > 0 and truth["slope"].std() > 0:
+        return float(np.corrcoef(truth["intercept"], truth["slope"])[0, 1])
+    return None
 
 
 def varying_intercepts_explorer(
