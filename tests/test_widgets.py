@@ -332,14 +332,11 @@ def test_many_samples_fits_agree_with_ml_fit():
 
 
 @pytest.mark.parametrize(
-    ("random", "model", "parts"),
-    [
-        ("intercept", "varying_intercepts", ("intercept",)),
-        ("slope", "varying_slopes", ("slope",)),
-    ],
+    ("kind", "model"),
+    [("intercepts", "varying_intercepts"), ("slopes", "varying_slopes")],
     ids=["intercepts", "slopes"],
 )
-def test_many_samples_boundary_flag_agrees_with_ml_fit_at_the_boundary(random, model, parts):
+def test_many_samples_boundary_flag_agrees_with_ml_fit_at_the_boundary(kind, model):
     """Where departments truly do not differ, about half the fits put the spread at 0.
 
     The explorer's "fits on the boundary" share counts a spread estimated as 0; with one varying
@@ -347,12 +344,13 @@ def test_many_samples_boundary_flag_agrees_with_ml_fit_at_the_boundary(random, m
     comparison could not tell a rule that always says False (or True) from the right one.
     """
     import simdata
-    from multilevel.widgets.many_samples import _fit_one
+    from multilevel.widgets.many_samples import fit_sample
 
     flags = []
     for seed in range(12):
         sim = simdata.faculty_salaries(seed=seed, base_sd=0, raise_sd=0)
-        row, _ = _fit_one(sim, random, parts, None)
+        x, y, codes, n_groups = arrays(sim)
+        row, _ = fit_sample(x, y, codes, kind=kind, n_groups=n_groups)
         fit = ml.fit(sim, model=model)
         assert row["boundary"] == fit.boundary, (seed, dict(fit.group_sd), fit.notes)
         flags.append(fit.boundary)

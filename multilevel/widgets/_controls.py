@@ -14,10 +14,10 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
-import traitlets
 
 from ..units import format_amount
 
@@ -103,13 +103,13 @@ class Dropdown(_FromFrontend, widgets.Dropdown):
     """An ``ipywidgets.Dropdown`` that knows when the browser changed it."""
 
 
-def from_frontend(change: dict[str, Any] | traitlets.Bunch) -> bool:
+def from_frontend(change: Mapping[str, Any]) -> bool:
     """Whether a trait change came from the browser rather than from code in the kernel.
 
     Parameters
     ----------
-    change : dict
-        The change an observer receives (its ``owner`` is the control).
+    change : Mapping
+        The change an observer receives: a dict whose ``owner`` is the control.
 
     Example
     -------
