@@ -430,8 +430,9 @@ def test_registry_is_explicit_and_lists_every_lesson() -> None:
     from multilevel import exercises
     from multilevel.exercises import keys
 
-    source = Path(checks.__file__).read_text(encoding="utf-8")
-    assert "pkgutil" not in source and "import_module" not in source
+    for path in [Path(checks.__file__), *Path(exercises.__file__).parent.rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        assert "pkgutil" not in source and "import_module" not in source, path
     assert set(exercises.DATA) == set(keys.SPECS) == set(checks.exercise_names())
     for name, spec in keys.SPECS.items():
         assert spec.make_data is exercises.DATA[name]  # one data maker, public

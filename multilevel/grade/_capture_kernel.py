@@ -1,6 +1,6 @@
 """Kernel-side answer capture for the grader (runs inside the student's kernel, not the grader).
 
-The grader copies this file, as ``_multilevel_grade_capture.py``, with a copy of ``checks.py``
+The grader copies this file, as ``_multilevel_grade_capture.py``, with a copy of ``answers.py``
 into its helper folder on the kernel's ``PYTHONPATH``; the fork server imports it before any
 student cell runs,
 so the functions below are bound before any student code can monkeypatch :mod:`json` or
@@ -24,13 +24,13 @@ from IPython import get_ipython
 
 
 def _private_describe_answer():
-    """``describe_answer`` from a private copy of ``checks.py``, loaded on its own.
+    """``describe_answer`` from a private copy of ``multilevel/exercises/answers.py``.
 
     Loading the file as a separate module (not ``multilevel.checks``) means a student who
     patches ``multilevel.checks`` patches a different module object, and the kernel does not pay
     for importing the whole ``multilevel`` package (scipy, statsmodels) just to describe answers.
     """
-    path = Path(__file__).with_name("_multilevel_grade_checks_copy.py")
+    path = Path(__file__).with_name("_multilevel_grade_answers.py")
     try:
         spec = importlib.util.spec_from_file_location("_multilevel_grade_checks", path)
         module = importlib.util.module_from_spec(spec)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from multilevel import checks
+from multilevel.exercises import answers
 
 from ._kernel import (
     CAPTURE_MODULE,
@@ -23,7 +24,7 @@ from ._kernel import (
 )
 from ._results import SubmissionResult
 from ._sandbox import Limits, bwrap_command, remove_tree
-from ._scoring import Grader, new_variant_id, zero
+from ._scoring import Grader, zero
 from ._submissions import Submission
 
 _MB = 1024 * 1024
@@ -36,7 +37,7 @@ def prepare_lib(run_dir: Path) -> Path:
     here = Path(__file__).parent
     shutil.copyfile(here / "_capture_kernel.py", lib / f"{CAPTURE_MODULE}.py")
     shutil.copyfile(here / "_zygote.py", lib / f"{ForkServer.MODULE}.py")
-    shutil.copyfile(Path(checks.__file__), lib / "_multilevel_grade_checks_copy.py")
+    shutil.copyfile(Path(answers.__file__), lib / "_multilevel_grade_answers.py")
     for path in [*lib.iterdir(), lib]:
         path.chmod(0o555 if path.is_dir() else 0o444)
     return lib
@@ -128,7 +129,7 @@ class Runner:
             problems.append(("grader_error", key_problem))
         elif variant is not None:
             questions, flag = await asyncio.to_thread(
-                self.grader.check_variant, questions, variant[1].answers, variant[0]
+                self.grader.check_variant, questions, variant[1].answers, variant[0], student_id
             )
             if flag:
                 problems.append(flag)
@@ -209,7 +210,8 @@ class Runner:
                 report = await run_notebook(list(sub.sources), **options)
                 variant = None
                 if await asyncio.to_thread(self._wants_variant, sub, report):
-                    variant_id = new_variant_id()
+                    own_id, _ = student_id_of(sub, report)
+                    variant_id = await asyncio.to_thread(self.grader.choose_variant, own_id)
                     try:
                         again = await run_notebook(list(sub.sources), variant=variant_id, **options)
                     except KernelStartError:  # the notebook stopped its own sandbox

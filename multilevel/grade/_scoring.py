@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from multilevel import checks
+from multilevel.exercises import answers, feedback
 
 from ._results import QuestionResult
 from ._store import RESULT_FORMAT
 
 #: Number of made-up student ids used to find questions whose answer does not depend on the id.
 _N_PROBE_IDS = 5
+#: Random ids tried for the variant run (the one whose answers differ most is kept).
+_VARIANT_TRIES = 5
 #: What happens to a numeric answer that did not follow the data of the secret variant.
 POLICIES = ("flag", "zero")
 
@@ -42,7 +45,8 @@ def new_variant_id() -> str:
 def key_fingerprint(spec: Any) -> str:
     """Hash of the answer key's source, so a changed key regrades everyone on resume."""
     parts = [str(RESULT_FORMAT)]
-    for obj in (checks, getattr(spec, "solve", None), getattr(spec, "make_data", None)):
+    rules = (answers, feedback, getattr(spec, "solve", None), getattr(spec, "make_data", None))
+    for obj in rules:
         try:
             parts.append(Path(inspect.getsourcefile(obj)).read_text(encoding="utf-8"))
         except (TypeError, OSError):
@@ -111,29 +115,56 @@ class Grader:
             )
         return tuple(results), None
 
+    def _numeric_dependent(self) -> list[str]:
+        independent = set(self.id_independent_questions())
+        return [
+            q.id for q in self.spec.questions if q.kind == "numeric" and q.id not in independent
+        ]
+
+    def _differs(self, question_id: str, real: Any, variant: Any) -> bool:
+        """True when the two expected answers are told apart by the question's tolerance."""
+        a, b = float(real.answers[question_id]), float(variant.answers[question_id])
+        return abs(a - b) > self.spec.question(question_id).tolerance(a)
+
+    def choose_variant(self, student_id: str, tries: int = _VARIANT_TRIES) -> str:
+        """A secret id whose expected numeric answers differ from the student's own.
+
+        A small count (the number of departments) can coincide by chance; of a few random ids
+        the one that differs on the most questions is kept, and a question on which it still
+        agrees is not checked for this student.
+        """
+        real = self.spec.expected(student_id)
+        questions = self._numeric_dependent()
+        best, best_n = new_variant_id(), -1
+        for _ in range(tries):
+            variant_id = new_variant_id()
+            variant = self.spec.expected(variant_id)
+            n = sum(self._differs(q, real, variant) for q in questions)
+            if n > best_n:
+                best, best_n = variant_id, n
+            if n == len(questions):
+                break
+        return best
+
     def check_variant(
         self,
         questions: tuple[QuestionResult, ...],
         variant_answers: Mapping[str, Any] | None,
         variant_id: str,
+        student_id: str,
     ) -> tuple[tuple[QuestionResult, ...], tuple[str, str] | None]:
         """Flag correct numeric answers that did not follow the variant's data.
 
         The second run gave the notebook other data (a secret id); an answer computed in code
         changes with the data, a typed-in number does not. Multiple-choice and category
-        answers, and questions whose answer is the same for every id, are exempt.
+        answers, questions whose answer is the same for every id, and questions whose answer
+        happens to be the same for the variant are exempt.
         """
-        independent = set(self.id_independent_questions())
-        candidates = [
-            r
-            for r in questions
-            if r.status == "correct"
-            and r.question not in independent
-            and self.spec.question(r.question).kind == "numeric"
-        ]
+        real, expected = self.spec.expected(student_id), self.spec.expected(variant_id)
+        checkable = {q for q in self._numeric_dependent() if self._differs(q, real, expected)}
+        candidates = [r for r in questions if r.status == "correct" and r.question in checkable]
         if not candidates:
             return questions, None
-        expected = self.spec.expected(variant_id)
         answers = variant_answers or {}
         flagged = [
             r.question

@@ -144,7 +144,7 @@ def read_submission(path: Path, root: Path) -> Submission:
                 path,
                 file,
                 "",
-                problem=f"the file is {size / 1e6:.0f} MB, more than the "
+                problem=f"the file is {size / 1e6:.1f} MB, more than the "
                 f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB a notebook may have",
             )
         data = path.read_bytes()
@@ -159,7 +159,7 @@ def read_submission(path: Path, root: Path) -> Submission:
 
 
 def list_submissions(root: Path, output: Path) -> list[Path]:
-    """Every non-hidden file under ``root`` (outside ``output``), in a stable order."""
+    """Every file under ``root`` but hidden non-notebooks (outside ``output``), in a stable order."""
     paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -168,5 +168,11 @@ def list_submissions(root: Path, output: Path) -> list[Path]:
             for d in dirnames
             if not d.startswith(".") and d != "__pycache__" and (here / d).resolve() != output
         )
-        paths += [here / f for f in sorted(filenames) if not f.startswith(".")]
+        # Hidden files are system litter (.DS_Store), but a notebook is a submission whatever
+        # its name (a file named "..\\..\\evil.ipynb" starts with a dot on Linux).
+        paths += [
+            here / f
+            for f in sorted(filenames)
+            if not f.startswith(".") or f.lower().endswith(".ipynb")
+        ]
     return [p for p in paths if p.is_file()]

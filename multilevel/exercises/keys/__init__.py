@@ -6,7 +6,7 @@ The grader mounts an empty folder over this one inside every sandbox: graded not
 
 from __future__ import annotations
 
-from ...checks import ExerciseSpec
+from ..feedback import ExerciseSpec
 from . import lesson1, lesson2, lesson3, lesson4, lesson5, lesson6
 
 #: Exercise name -> its answer key.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from simdata import SimulatedData
 
-from ...checks import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import ExerciseSpec, Mistake, Question, Solution
 from ..lesson1 import make_data
 from ._common import choice
 

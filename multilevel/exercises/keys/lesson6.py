@@ -9,7 +9,7 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ...checks import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import ExerciseSpec, Mistake, Question, Solution
 from ..lesson6 import make_data
 from ._common import choice
 
