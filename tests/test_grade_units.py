@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -50,13 +49,12 @@ def test_student_id_comes_from_the_first_code_cell_only():
     assert find_student_id([]) is None
 
 
-def test_parser_breaking_cells_are_read_in_bounded_time():
-    # ast.parse of these took seconds and gigabytes; a line-anchored search takes none.
-    cells = ["-" * 100_000 + "1", "x" + ".a" * 200_000, "(" * 1_000_000]
-    started = time.process_time()
+def test_parser_breaking_cells_never_reach_a_parser():
+    # ast.parse raised MemoryError on the first two (the whole run ended without a gradebook)
+    # and took gigabytes on a 20 MB cell; a line-anchored search of 10,000 characters does not.
+    cells = ["-" * 100_000 + "1", "x" + ".a" * 200_000, "(" * 1_000_000, "-" * 20_000_000]
     for cell in cells:
-        assert find_student_id([cell]) is None
-    assert time.process_time() - started < 5  # a hang guard: milliseconds in practice
+        assert find_student_id([cell, 'STUDENT_ID = "later"']) is None
 
 
 def write(path: Path, text: str) -> Path:

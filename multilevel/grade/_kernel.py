@@ -269,6 +269,118 @@ def _client_context(max_bytes: int) -> zmq.asyncio.Context:
     return context
 
 
+class _Channel:
+    """Execute requests on a kernel's shell channel, with interrupts at a deadline."""
+
+    def __init__(self, kc: Any, kernel: Any, expression: str) -> None:
+        self.kc, self.kernel, self.expression = kc, kernel, expression
+
+    async def execute(self, code: str, *, silent: bool, deadline: float) -> dict | None:
+        """Send one execute request; return its reply content, None on timeout or death."""
+        msg_id = self.kc.execute(
+            code,
+            silent=silent,
+            store_history=not silent,
+            user_expressions={"answers": self.expression},
+            allow_stdin=False,
+            stop_on_error=False,
+        )
+        interrupted_at: float | None = None
+        interrupts = 0
+        while True:
+            now = time.perf_counter()
+            due = deadline if interrupted_at is None else interrupted_at + INTERRUPT_GRACE
+            if now >= due:
+                # A second interrupt covers one that landed just before the cell started.
+                if interrupts == 2:
+                    return None
+                interrupts += 1
+                interrupted_at = now
+                try:
+                    await self.kernel.interrupt()
+                except Exception:
+                    return None
+            try:
+                msg = await self.kc.get_shell_msg(timeout=POLL_INTERVAL)
+            except queue.Empty:
+                if not await self.kernel.is_alive():
+                    return None
+                continue
+            except Exception:  # a cell broke the kernel's messaging (e.g. patched json)
+                return {"status": "garbled"}
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                content = dict(msg.get("content", {}))
+                content["_interrupted"] = interrupted_at is not None
+                return content
+
+
+class _CellRun:
+    """The cells of one notebook, run in order; what they answered and what went wrong."""
+
+    def __init__(self, cell_timeout: float, notebook_timeout: float) -> None:
+        self.cell_timeout, self.notebook_timeout = cell_timeout, notebook_timeout
+        self.answers: dict[str, Any] = {}
+        self.problems: list[CellProblem] = []
+        self.stopped: str | None = None
+        self.capture_failures = 0
+        self.n_run = 0
+
+    async def run(self, channel: _Channel, sources: Sequence[str]) -> None:
+        """Run every cell, then an empty one that captures the final answers."""
+        self.deadline = time.perf_counter() + self.notebook_timeout
+        for index, source in enumerate([*sources, ""]):
+            final = index == len(sources)
+            cell_deadline = min(time.perf_counter() + self.cell_timeout, self.deadline)
+            content = await channel.execute(source, silent=final, deadline=cell_deadline)
+            self.n_run += not final
+            where = "the final answer check" if final else f"code cell {index + 1}"
+            if content is None or content.get("status") == "garbled":
+                self.stopped = await self._stop_reason(content, channel.kernel, where)
+                return
+            captured = _decode_capture(content)
+            if captured is not None:
+                self.answers.update(captured)
+            elif content.get("status") == "ok":
+                self.capture_failures += 1
+            if content.get("status") == "error" and not final and self._cell_failed(content, index):
+                return
+
+    @staticmethod
+    async def _stop_reason(content: dict | None, kernel: Any, where: str) -> str:
+        if content is not None:  # garbled
+            return (
+                f"the kernel sent an unreadable reply after {where} (did a cell change json "
+                "or the kernel's messaging?); answers captured before that were graded"
+            )
+        if not await kernel.is_alive():
+            return (
+                f"the kernel stopped (crash, exit() or os._exit) while running {where}; "
+                "answers captured before that were graded"
+            )
+        return (
+            f"the kernel did not respond to an interrupt in {where}; "
+            "answers captured before that were graded"
+        )
+
+    def _cell_failed(self, content: dict, index: int) -> bool:
+        """Record a cell's error or timeout; True when the whole notebook ran out of time."""
+        if not content.get("_interrupted"):
+            self.problems.append(CellProblem(index + 1, "error", _short_error(content)))
+            return False
+        if time.perf_counter() >= self.deadline:
+            self.stopped = (
+                f"the whole notebook ran longer than {self.notebook_timeout:g} s "
+                f"(interrupted in code cell {index + 1}); later cells were not run"
+            )
+            return True
+        self.problems.append(
+            CellProblem(
+                index + 1, "timeout", f"ran longer than {self.cell_timeout:g} s and was interrupted"
+            )
+        )
+        return False
+
+
 async def run_notebook(
     sources: Sequence[str],
     *,
@@ -320,12 +432,6 @@ async def run_notebook(
     2.0
     """
     started = time.perf_counter()
-    expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
-    answers: dict[str, Any] = {}
-    problems: list[CellProblem] = []
-    stopped: str | None = None
-    capture_failures = 0
-    n_run = 0
     kc = None
     kernel: Any = None
     try:
@@ -337,104 +443,16 @@ async def run_notebook(
             raise
         except Exception as exc:
             raise KernelStartError(f"the Jupyter kernel did not start: {exc}") from exc
-
-        async def request(code: str, *, silent: bool, deadline: float) -> dict | None:
-            """Send one execute request; return its reply content, None on timeout/death."""
-            msg_id = kc.execute(
-                code,
-                silent=silent,
-                store_history=not silent,
-                user_expressions={"answers": expression},
-                allow_stdin=False,
-                stop_on_error=False,
-            )
-            interrupted_at: float | None = None
-            interrupts = 0
-            while True:
-                now = time.perf_counter()
-                due = deadline if interrupted_at is None else interrupted_at + INTERRUPT_GRACE
-                if now >= due:
-                    # A second interrupt covers one that landed just before the cell started.
-                    if interrupts == 2:
-                        return None
-                    interrupts += 1
-                    interrupted_at = now
-                    try:
-                        await kernel.interrupt()
-                    except Exception:
-                        return None
-                try:
-                    msg = await kc.get_shell_msg(timeout=POLL_INTERVAL)
-                except queue.Empty:
-                    if not await kernel.is_alive():
-                        return None
-                    continue
-                except Exception:  # a cell broke the kernel's messaging (e.g. patched json)
-                    return {"status": "garbled"}
-                if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                    content = dict(msg.get("content", {}))
-                    content["_interrupted"] = interrupted_at is not None
-                    return content
-
-        setup = await request(
+        channel = _Channel(kc, kernel, f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})")
+        setup = await channel.execute(
             f"import {CAPTURE_MODULE}", silent=True, deadline=time.perf_counter() + start_timeout
         )
         if setup is None or setup.get("status") != "ok":
             raise KernelStartError(
                 "the grader's capture helper could not be imported in the kernel"
             )
-
-        notebook_deadline = time.perf_counter() + notebook_timeout
-        for index, source in enumerate([*sources, ""]):
-            is_final_capture = index == len(sources)
-            cell_deadline = min(time.perf_counter() + cell_timeout, notebook_deadline)
-            content = await request(source, silent=is_final_capture, deadline=cell_deadline)
-            if not is_final_capture:
-                n_run += 1
-            if content is not None and content.get("status") == "garbled":
-                where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
-                stopped = (
-                    f"the kernel sent an unreadable reply after {where} (did a cell change json "
-                    "or the kernel's messaging?); answers captured before that were graded"
-                )
-                break
-            if content is None:
-                alive = await kernel.is_alive()
-                where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
-                if not alive:
-                    stopped = (
-                        f"the kernel stopped (crash, exit() or os._exit) while running {where}; "
-                        "answers captured before that were graded"
-                    )
-                else:
-                    stopped = (
-                        f"the kernel did not respond to an interrupt in {where}; "
-                        "answers captured before that were graded"
-                    )
-                break
-            captured = _decode_capture(content)
-            if captured is None:
-                if content.get("status") == "ok":
-                    capture_failures += 1
-            else:
-                answers.update(captured)
-            if content.get("status") == "error" and not is_final_capture:
-                if content.get("_interrupted"):
-                    if time.perf_counter() >= notebook_deadline:
-                        stopped = (
-                            f"the whole notebook ran longer than {notebook_timeout:g} s "
-                            f"(interrupted in code cell {index + 1}); later cells were not run"
-                        )
-                        break
-                    problems.append(
-                        CellProblem(
-                            index + 1,
-                            "timeout",
-                            f"ran longer than {cell_timeout:g} s and was interrupted",
-                        )
-                    )
-                else:
-                    problems.append(CellProblem(index + 1, "error", _short_error(content)))
+        run = _CellRun(cell_timeout, notebook_timeout)
+        await run.run(channel, sources)
     finally:
         if kc is not None:
             kc.stop_channels()
@@ -447,13 +465,13 @@ async def run_notebook(
             except OSError:
                 pass
     return ExecutionReport(
-        answers=answers,
+        answers=run.answers,
         n_cells=len(sources),
-        n_run=n_run,
-        problems=tuple(problems),
-        stopped=stopped,
+        n_run=run.n_run,
+        problems=tuple(run.problems),
+        stopped=run.stopped,
         seconds=time.perf_counter() - started,
-        capture_failures=capture_failures,
+        capture_failures=run.capture_failures,
     )
 
 
