@@ -244,3 +244,17 @@ def test_scratch_of_dead_runs_is_removed(tmp_path):
     (tmp_path / f"run-{os.getpid()}-mine").mkdir()
     assert _sandbox.clean_stale_runs(tmp_path) == 1
     assert [p.name for p in tmp_path.iterdir()] == [f"run-{os.getpid()}-mine"]
+
+
+def test_a_scratch_folder_made_by_someone_else_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(_sandbox, "scratch_base", lambda: tmp_path / "shared")
+    (tmp_path / "shared").mkdir(mode=0o777)
+    (tmp_path / "shared").chmod(0o777)  # as a hostile user on a shared /tmp would leave it
+    run = _sandbox.new_run_dir()
+    try:
+        assert tmp_path / "shared" not in run.parents
+    finally:
+        _sandbox.remove_tree(run)
+    (tmp_path / "shared").chmod(0o700)
+    run = _sandbox.new_run_dir()
+    assert run.parent == tmp_path / "shared"

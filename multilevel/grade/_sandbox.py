@@ -220,5 +220,9 @@ def new_run_dir() -> Path:
     """A fresh scratch folder for this run (stale ones of dead runs are removed first)."""
     base = scratch_base()
     base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = base.lstat()
+    if base.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        # Someone else made it (a shared /tmp): use a private folder of our own instead.
+        return Path(tempfile.mkdtemp(prefix=f"multilevel-grade-run-{os.getpid()}-"))
     clean_stale_runs(base)
     return Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=base))
