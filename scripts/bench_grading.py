@@ -2,16 +2,17 @@
 
 Submissions are copies of ``solutions/<exercise>_exercises.ipynb`` (every third one is the
 untouched ``exercises/`` notebook instead, which scores zero), each with its own ``STUDENT_ID``,
-so every kernel simulates its own data and fits its own models, as in a real class.
+so every kernel simulates its own data and fits its own models, as in a real class. By default
+each notebook runs in its bubblewrap sandbox and the full-marks ones run a second time with a
+secret variant id (the typed-in check), exactly as ``python -m multilevel.grade`` does.
 
 Run:  .venv/bin/python scripts/bench_grading.py [--n 30] [--exercise lesson2] [--jobs N]
+          [--no-sandbox] [--no-variant]
 
 For reference on this 2-core machine: otter-grader's local runner took about 1.8-3.5 s per
 notebook and nbgrader's autograde about 2.7 s. Wall-clock numbers depend on what else runs on
-the machine, so the load average and CPU seconds per submission are printed too.
-Measured when this script was written (lesson2, 2 jobs, load average ~3.5 from other work):
-0.43 s and 0.37 CPU s per submission with forked kernels; 1.25 s and 1.22 CPU s with
-``--no-fork-server`` (a new Python process per kernel).
+the machine, so the load average and CPU seconds per submission are printed too, and the
+grader process's own peak memory. docs/benchmarks.md keeps the measured numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,16 +44,51 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class _SandboxCPU(threading.Thread):
+    """CPU seconds of the sandboxed processes, sampled from /proc every 50 ms.
+
+    The processes of a bubblewrap PID namespace are reaped inside it, so their CPU time never
+    reaches this process's RUSAGE_CHILDREN; sampling misses at most the last 50 ms of each.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[tuple[int, str], float] = {}
+        self.running = True
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while self.running:
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    cmdline = (entry / "cmdline").read_bytes()
+                    if b"_multilevel_grade_zygote" not in cmdline and b"bwrap" not in cmdline:
+                        continue
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                cpu = (int(fields[11]) + int(fields[12])) / self.tick
+                self.seen[(int(entry.name), fields[19])] = cpu  # pid and start time
+            time.sleep(0.05)
+
+    def stop(self) -> float:
+        self.running = False
+        self.join()
+        return sum(self.seen.values())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30, help="number of submissions (default 30)")
     parser.add_argument("--exercise", default="lesson2", help="exercise (default lesson2)")
     parser.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: CPUs)")
     parser.add_argument(
-        "--no-fork-server",
-        dest="fork_server",
-        action="store_false",
-        help="start every kernel as a new Python process (to compare)",
+        "--no-sandbox", dest="sandbox", action="store_false", help="run without bubblewrap"
+    )
+    parser.add_argument(
+        "--no-variant", dest="variant", action="store_false", help="skip the typed-in check"
     )
     args = parser.parse_args()
 
@@ -73,6 +110,8 @@ def main() -> int:
             )
         load = os.getloadavg()[0]
         cpu_before = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+        sampler = _SandboxCPU()
+        sampler.start()
         started = time.perf_counter()
         run = grade_submissions(
             subs,
@@ -80,22 +119,34 @@ def main() -> int:
             exercise=args.exercise,
             jobs=args.jobs,
             resume=False,
-            fork_server=args.fork_server,
+            progress=False,
+            sandbox=args.sandbox,
+            variant=args.variant,
+            key_file=Path(tmp) / "results.key",
         )
         seconds = time.perf_counter() - started
-        cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
+        grader_cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
+        sandbox_cpu = sampler.stop()
 
     full = sum(r.score == r.max_score for r in run.results)
     zero = sum(r.score == 0 for r in run.results)
-    problems = sum(r.status != "ok" for r in run.results)
+    problems = sum(r.status not in ("ok", "unanswered") for r in run.results)
     jobs = args.jobs or os.cpu_count()
-    how = "forked kernels" if args.fork_server else "a new process per kernel"
+    how = "bubblewrap sandbox" if args.sandbox else "no sandbox"
+    how += ", variant run" if args.variant else ", no variant run"
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"graded {args.n} {args.exercise} submissions with {jobs} jobs ({how}) in "
         f"{seconds:.1f} s (load average {load:.1f} at start)"
     )
     print(f"  {seconds / args.n:.2f} s per submission (wall clock)")
-    print(f"  {cpu / args.n:.2f} CPU s per submission (kernels + grader)")
+    cpu = grader_cpu + sandbox_cpu
+    print(
+        f"  {cpu / args.n:.2f} CPU s per submission ({sandbox_cpu / args.n:.2f} in the "
+        f"sandboxes, sampled; {grader_cpu / args.n:.2f} in the grader)"
+    )
+    print(f"  {cpu / args.n / jobs:.2f} s per submission amortised on {jobs} free cores")
+    print(f"  grader process peak memory {peak_mb:.0f} MB")
     print(f"  {full} full marks, {zero} zero, {problems} with problems")
     print("  reference: otter-grader local ~1.8-3.5 s, nbgrader autograde ~2.7 s per notebook")
     if full + zero != args.n or problems:

@@ -173,15 +173,15 @@ def test_two_students_get_different_data_and_answers(name: str) -> None:
 def test_expected_answers_are_reproducible_in_a_fresh_process() -> None:
     """Same answers in another interpreter with another hash seed (no use of Python's hash())."""
     code = (
-        "import json; from multilevel.checks import EXERCISES, expected_to_json\n"
-        "print(json.dumps([expected_to_json(EXERCISES[n].expected('ada')) for n in EXERCISES]))"
+        "import json; from multilevel.checks import EXERCISES\n"
+        "print(json.dumps([dict(EXERCISES[n].expected('ada').answers) for n in EXERCISES]))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=REPO
     )
-    here = [checks.expected_to_json(EXERCISES[n].expected("ada")) for n in EXERCISES]
-    assert json.loads(out.stdout) == here
+    here = [dict(EXERCISES[n].expected("ada").answers) for n in EXERCISES]
+    assert json.loads(out.stdout) == json.loads(json.dumps(here))
 
 
 def test_student_seed_depends_on_exercise_and_id_only() -> None:
@@ -356,19 +356,27 @@ def test_answers_survive_the_json_round_trip() -> None:
 # --------------------------------------------------------------------------------------------
 # Executing the notebooks: solutions score full marks, untouched exercises zero
 # --------------------------------------------------------------------------------------------
+_PREFIX = "TEST-ANSWERS-JSON:"
+
+
 def _run_and_collect_answers(nb: nbformat.NotebookNode, folder: Path) -> dict:
     nb = copy.deepcopy(nb)
     name = nb.metadata["multilevel"]["exercise"]
+    ids = list(EXERCISES[name].question_ids)
     nb.cells.append(
-        nbformat.v4.new_code_cell(checks.answer_variables_code(EXERCISES[name].question_ids))
+        nbformat.v4.new_code_cell(
+            "import json as _j\nfrom multilevel.checks import describe_answer as _d\n"
+            f"print({_PREFIX!r} + _j.dumps({{q: _d(globals()[q]).to_json() "
+            f"for q in {ids!r} if q in globals()}}))"
+        )
     )
     NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     ).execute()
     for output in nb.cells[-1].outputs:
         for line in output.get("text", "").splitlines():
-            if line.startswith(checks.ANSWER_JSON_PREFIX):
-                return json.loads(line[len(checks.ANSWER_JSON_PREFIX) :])
+            if line.startswith(_PREFIX):
+                return json.loads(line[len(_PREFIX) :])
     raise AssertionError("the answers were not printed")
 
 
@@ -403,3 +411,56 @@ def test_solution_is_right_for_any_student() -> None:
         "lesson5", "someone-else", _run_and_collect_answers(nb, path.parent)
     )
     assert report.score == report.max_score, str(report)
+
+
+# --------------------------------------------------------------------------------------------
+# Keys stay with the grader; answers must follow the data
+# --------------------------------------------------------------------------------------------
+def test_feedback_never_shows_the_expected_value_or_a_range(lesson2: checks.Exercise) -> None:
+    expected = EXERCISES["lesson2"].expected(STUDENT).answers
+    for q in ("q1", "q2", "q3", "q5"):
+        for answer in (expected[q] * 1.37 + 11, expected[q] * 1.02):
+            message = lesson2.check(q, answer).message
+            assert "±" not in message and "tolerance" not in message, message
+            for shown in (f"{expected[q]:,.0f}", f"{expected[q]:.0f}"):
+                assert shown not in message, (q, message)
+
+
+def test_registry_is_explicit_and_lists_every_lesson() -> None:
+    from multilevel import exercises
+    from multilevel.exercises import keys
+
+    for path in [Path(checks.__file__), *Path(exercises.__file__).parent.rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        assert "pkgutil" not in source and "import_module" not in source, path
+    assert set(exercises.DATA) == set(keys.SPECS) == set(checks.exercise_names())
+    for name, spec in keys.SPECS.items():
+        assert spec.make_data is exercises.DATA[name]  # one data maker, public
+
+
+_HIDDEN_KEYS = """\
+import sys
+sys.modules["multilevel.exercises.keys"] = None  # what the grader's sandbox does: no keys
+import multilevel as ml
+ex = ml.checks.start("lesson2", "ada")
+feedback = ex.check("q1", 1.0)
+print(len(ml.checks.EXERCISES), ex.spec, feedback.points, len(ex.data.data) > 0)
+print(feedback.message)
+"""
+
+
+def test_hidden_keys_leave_the_data_and_say_the_grader_checks() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _HIDDEN_KEYS], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout.splitlines()
+    assert out[0] == "0 None 0.0 True"
+    assert "grader checks" in out[1]
+
+
+def test_variant_id_changes_the_data_but_not_the_student(monkeypatch) -> None:
+    own = checks.start("lesson2", "ada")
+    monkeypatch.setenv(checks.VARIANT_ENV, "variant-secret")
+    variant = checks.start("lesson2", "ada")
+    assert variant.student_id == own.student_id == "ada"
+    assert variant.seed == checks.student_seed("lesson2", "variant-secret") != own.seed
+    assert not variant.data.data.equals(own.data.data)

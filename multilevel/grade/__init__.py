@@ -3,27 +3,35 @@
 Command line (also installed as ``multilevel-grade``)::
 
     python -m multilevel.grade SUBMISSIONS_DIR --output OUT_DIR [--exercise lesson2]
-        [--jobs N] [--timeout 120] [--cell-timeout 60] [--fresh] [--no-fork-server] [--quiet]
+        [--jobs N] [--timeout 120] [--cell-timeout 60] [--fresh] [--quiet]
+        [--no-sandbox] [--memory-mb 3072] [--cpu-seconds 300] [--output-mb 64] [--reply-mb 8]
+        [--typed-in flag|zero] [--no-variant] [--key-file PATH]
 
 writes ``OUT_DIR/gradebook.csv`` (one row per submitted file: ``student_id, exercise, file``,
-one column of points per question, ``total, max, status, reason``) and
+one column of points per question, ``total, max, status, reason, sandbox``) and
 ``OUT_DIR/feedback/<student_id>.md`` (per question pass/fail with a hint, and what went wrong
-when the notebook ran). Stored results in ``OUT_DIR/.results/`` let an interrupted run resume:
-unchanged submissions are not graded again unless ``--fresh`` is given.
+when the notebook ran). Stored results in ``OUT_DIR/.results/``, authenticated with a key kept
+outside ``OUT_DIR``, let an interrupted run resume: unchanged submissions are not graded again
+unless ``--fresh`` is given; a result file the grader did not write is ignored.
 
-Every notebook runs in a fresh kernel on a temporary copy, with a fresh copy of the course
-packages, and reports only its answer variables (``q1``, ``q2``, ...); scores are computed here,
-in the grader's process, by :mod:`multilevel.checks` for the student's own id. To keep the
-per-notebook cost low, each fresh kernel is forked from one process that imported ipykernel,
-numpy, pandas, scipy, statsmodels and the course packages once (``--no-fork-server`` starts
-every kernel as a new Python process instead). A bad submission
-(invalid JSON, not a notebook, a cell that raises or loops forever, ``sys.exit``/``os._exit``,
-gigantic output, the wrong exercise, no student id) gets a row with what could be graded and a
-``status`` and ``reason``; everyone else is graded as usual.
+Every notebook runs in its own bubblewrap sandbox (read-only system and course, no network,
+its own processes, private scratch, memory/CPU/file/reply limits; see :mod:`._sandbox`), in a
+kernel forked from one process per sandbox that imported the course's libraries once. The
+kernel only reports the answer variables (``q1``, ``q2``, ...); the scores are computed here,
+in the grader's process, from answer keys the sandbox cannot read. A notebook whose numeric
+answers are right runs a second time with the data of a secret id: an answer that does not
+follow the data (typed in) is flagged (``typed_in``), or scores 0 with ``--typed-in zero``.
+Without bubblewrap (macOS, Windows) the grader refuses unless ``--no-sandbox`` is given; the
+gradebook's ``sandbox`` column then says ``none``.
+
+A bad submission (invalid JSON, not a notebook, huge, a cell that raises or loops forever,
+``sys.exit``/``os._exit``, gigantic output, the wrong exercise, no student id) gets a row with
+what could be graded and a ``status`` and ``reason``; everyone else is graded as usual.
 
 ``status`` is one of (most severe first): ``unreadable``, ``wrong_exercise``, ``grader_error``,
 ``incomplete`` (kernel died, notebook timeout), ``missing_student_id``,
-``placeholder_student_id``, ``cell_timeout``, ``cell_errors``, ``duplicate_student_id``, ``unanswered``, ``ok``.
+``placeholder_student_id``, ``cell_timeout``, ``cell_errors``, ``typed_in``,
+``duplicate_student_id``, ``unanswered``, ``ok``.
 
 Exit codes
 ----------
@@ -32,9 +40,10 @@ Exit codes
 1
     The grader itself failed unexpectedly (a bug; the message says what happened).
 2
-    Bad command line: a missing, empty or misplaced folder, an unknown exercise, a bad option.
+    Bad command line: a missing, empty or misplaced folder, an unknown exercise, a bad option,
+    no bubblewrap without ``--no-sandbox``, an unwritable gradebook.
 130
-    Interrupted (Ctrl-C); finished students are stored and the same command resumes.
+    Interrupted (Ctrl-C or SIGTERM); finished students are stored and the same command resumes.
 
 Examples
 --------
@@ -49,16 +58,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._run import (
-    DEFAULT_CELL_TIMEOUT,
-    DEFAULT_NOTEBOOK_TIMEOUT,
-    STATUS_ORDER,
-    GradingError,
-    GradingRun,
-    QuestionResult,
-    SubmissionResult,
-    grade_submissions,
-)
+from ._results import STATUS_ORDER, GradingRun, QuestionResult, SubmissionResult
+from ._run import DEFAULT_CELL_TIMEOUT, DEFAULT_NOTEBOOK_TIMEOUT, GradingError, grade_submissions
+from ._sandbox import Limits
 
 __all__ = [
     "DEFAULT_CELL_TIMEOUT",
@@ -70,6 +72,7 @@ __all__ = [
     "STATUS_ORDER",
     "GradingError",
     "GradingRun",
+    "Limits",
     "QuestionResult",
     "SubmissionResult",
     "grade_submissions",
@@ -85,8 +88,9 @@ _EPILOG = """\
 exit codes:
   0    the gradebook was written (problems with single submissions are in its rows)
   1    the grader itself failed unexpectedly
-  2    bad command line: missing, empty or misplaced folder, unknown exercise, bad option
-  130  interrupted; finished students are stored and the same command resumes
+  2    bad command line: missing, empty or misplaced folder, unknown exercise, bad option,
+       no bubblewrap (without --no-sandbox), unwritable gradebook
+  130  interrupted (Ctrl-C, SIGTERM); finished students are stored and the same command resumes
 """
 
 
@@ -139,11 +143,40 @@ def _parser() -> argparse.ArgumentParser:
         "--fresh", dest="resume", action="store_false", help="regrade every submission"
     )
     parser.add_argument(
-        "--no-fork-server",
-        dest="fork_server",
+        "--no-sandbox",
+        dest="sandbox",
         action="store_false",
-        help="start every kernel as a new Python process instead of forking it from one that "
-        "has already imported the course's libraries (slower; same results)",
+        help="run notebooks without bubblewrap (machines without it; the gradebook says so)",
+    )
+    defaults = Limits()
+    for flag, field, what in (
+        ("--memory-mb", "memory_mb", "memory per sandbox, MB"),
+        ("--cpu-seconds", "cpu_seconds", "CPU seconds per process"),
+        ("--output-mb", "output_mb", "largest file a notebook may write, MB"),
+        ("--reply-mb", "reply_mb", "largest message read from a kernel, MB"),
+    ):
+        parser.add_argument(
+            flag,
+            dest=field,
+            type=int,
+            default=getattr(defaults, field),
+            help=f"{what} (default {getattr(defaults, field)})",
+        )
+    parser.add_argument(
+        "--typed-in",
+        choices=("flag", "zero"),
+        default="flag",
+        help="numeric answers that do not follow the data of a second run: flag them "
+        "(default) or score them 0",
+    )
+    parser.add_argument(
+        "--no-variant",
+        dest="variant",
+        action="store_false",
+        help="skip the second run with other data (no check for typed-in numbers)",
+    )
+    parser.add_argument(
+        "--key-file", help="key that authenticates stored results (default in ~/.local/state)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
@@ -168,7 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             cell_timeout=args.cell_timeout,
             resume=args.resume,
             progress=not args.quiet,
-            fork_server=args.fork_server,
+            sandbox=args.sandbox,
+            limits=Limits(args.memory_mb, args.cpu_seconds, args.output_mb, args.reply_mb),
+            variant=args.variant,
+            typed_in=args.typed_in,
+            key_file=args.key_file,
         )
     except GradingError as error:
         sys.stderr.write(f"multilevel-grade: error: {error}\n")
@@ -191,4 +228,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Wrote {run.csv_path} ({len(run.results)} submissions: {run.n_graded} graded, "
             f"{run.n_resumed} resumed, {problems} with problems) in {run.seconds:.1f} s.\n"
         )
+        if run.sandbox == "none":
+            sys.stderr.write("Notebooks ran WITHOUT a sandbox (--no-sandbox).\n")
     return EXIT_OK

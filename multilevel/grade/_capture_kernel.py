@@ -1,7 +1,8 @@
 """Kernel-side answer capture for the grader (runs inside the student's kernel, not the grader).
 
-The grader copies this file, as ``_multilevel_grade_capture.py``, next to the copy of the course
-packages on the kernel's ``PYTHONPATH`` and imports it silently before the first student cell,
+The grader copies this file, as ``_multilevel_grade_capture.py``, with a copy of ``answers.py``
+into its helper folder on the kernel's ``PYTHONPATH``; the fork server imports it before any
+student cell runs,
 so the functions below are bound before any student code can monkeypatch :mod:`json` or
 :mod:`multilevel.checks`. After every cell the grader asks the kernel, through the Jupyter
 ``user_expressions`` field of the execute request, for ``dump(names)``: a JSON text mapping each
@@ -15,6 +16,7 @@ compares those answers with expected answers it computes in its own process.
 
 import importlib.util
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -22,13 +24,13 @@ from IPython import get_ipython
 
 
 def _private_describe_answer():
-    """``describe_answer`` from a private copy of ``checks.py``, loaded on its own.
+    """``describe_answer`` from a private copy of ``multilevel/exercises/answers.py``.
 
     Loading the file as a separate module (not ``multilevel.checks``) means a student who
     patches ``multilevel.checks`` patches a different module object, and the kernel does not pay
     for importing the whole ``multilevel`` package (scipy, statsmodels) just to describe answers.
     """
-    path = Path(__file__).with_name("multilevel") / "checks.py"
+    path = Path(__file__).with_name("_multilevel_grade_answers.py")
     try:
         spec = importlib.util.spec_from_file_location("_multilevel_grade_checks", path)
         module = importlib.util.module_from_spec(spec)
@@ -48,13 +50,35 @@ _describe = _private_describe_answer()
 
 #: Longest JSON text kept for one answer, in characters.
 MAX_ANSWER_CHARS = 50_000
+#: Seconds one answer may take to describe (a ``__float__`` may loop forever).
+ANSWER_SECONDS = 2.0
+
+
+class _TooSlow(BaseException):
+    pass
+
+
+def _too_slow(signum, frame):
+    raise _TooSlow
 
 
 def _encode_one(value):
     try:
+        previous = signal.signal(signal.SIGALRM, _too_slow)
+    except (ValueError, OSError):  # not the main thread: describe without a clock
+        previous = None
+    try:
+        if previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, ANSWER_SECONDS)
         text = _encode(_describe(value).to_json())
+    except _TooSlow:
+        text = _encode({"kind": "other", "type_name": "answer that took too long to read"})
     except Exception:  # one odd answer must not lose the others
         text = _encode({"kind": "other", "type_name": "unreadable answer"})
+    finally:
+        if previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     if len(text) > MAX_ANSWER_CHARS:
         text = _encode({"kind": "other", "type_name": "answer too large to read"})
     return text

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
-from jupyter_client.manager import AsyncKernelManager
 
 #: Module name the capture helper is importable under inside the kernel.
 CAPTURE_MODULE = "_multilevel_grade_capture"
@@ -112,52 +113,26 @@ def _short_error(content: Mapping[str, Any]) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-class _ManagedKernel:
-    """A kernel started by jupyter_client's own manager (a new Python process)."""
-
-    def __init__(self, km: AsyncKernelManager) -> None:
-        self.km = km
-
-    async def interrupt(self) -> None:
-        await self.km.interrupt_kernel()
-
-    async def is_alive(self) -> bool:
-        return bool(await self.km.is_alive())
-
-    async def kill(self) -> None:
-        try:
-            await self.km.shutdown_kernel(now=True)
-        except Exception:  # already gone or half-started: make sure the process group is dead
-            pgid = getattr(self.km.provisioner, "pgid", None)
-            if pgid:
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except OSError:
-                    pass
-
-
 class _ForkedKernel:
-    """A kernel forked by :class:`ForkServer`; it leads its own process group."""
+    """A kernel forked by :class:`ForkServer`; signals go through the server (its PID namespace)."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, server: ForkServer, pid: int) -> None:
+        self.server, self.pid = server, pid
 
     async def interrupt(self) -> None:
-        os.killpg(self.pid, signal.SIGINT)
+        await self.server.request({"op": "signal", "pid": self.pid, "signal": int(signal.SIGINT)})
 
     async def is_alive(self) -> bool:
         try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
+            answer = await self.server.request({"op": "alive", "pid": self.pid})
+        except KernelStartError:  # the server itself is gone, and the kernel with it
             return False
-        except PermissionError:
-            return True
-        return True
+        return bool(answer.get("alive"))
 
     async def kill(self) -> None:
         try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
+            await self.server.request({"op": "kill", "pid": self.pid})
+        except KernelStartError:
             pass
 
 
@@ -166,52 +141,89 @@ class ForkServer:
 
     Parameters
     ----------
-    packages : Path
-        Folder holding the package copy and the zygote module (its working folder and path).
+    lib : Path
+        Folder holding the grader's kernel helpers (the zygote and capture modules).
     env : mapping
         Environment of the zygote, and so of every kernel it forks.
+    sandbox : sequence of str, optional
+        The ``bwrap ... --`` prefix that starts the zygote in its sandbox; None runs it as a
+        plain process (``--no-sandbox``).
+    preexec : callable, optional
+        Run in the child before ``exec`` (sets the resource limits).
+    cwd : Path
+        Working folder of the zygote.
+    reply_bytes : int
+        Largest message read from a kernel; a larger one is dropped (as if never sent).
     """
 
     MODULE = "_multilevel_grade_zygote"
 
-    def __init__(self, packages: Path, env: Mapping[str, str]) -> None:
-        self.packages, self.env = packages, dict(env)
+    def __init__(
+        self,
+        lib: Path,
+        env: Mapping[str, str],
+        *,
+        sandbox: Sequence[str] | None = None,
+        preexec: Any = None,
+        cwd: Path | None = None,
+        reply_bytes: int = 8 * 1024 * 1024,
+    ) -> None:
+        self.lib, self.env, self.reply_bytes = lib, dict(env), reply_bytes
+        self.sandbox, self.preexec, self.cwd = sandbox, preexec, cwd or lib
         self.process: asyncio.subprocess.Process | None = None
         self.lock = asyncio.Lock()
 
     async def start(self, timeout: float = 120.0) -> None:
         """Start the zygote and wait until it has imported everything."""
+        command = [sys.executable, "-m", self.MODULE]
+        if self.sandbox is not None:
+            command = [*self.sandbox, *command, "--sandboxed"]
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            self.MODULE,
+            *command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            cwd=str(self.packages),
+            cwd=str(self.cwd),
             env=self.env,
             start_new_session=True,
+            preexec_fn=self.preexec,
+            limit=1 << 16,
         )
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
-        if json.loads(line or b"{}").get("ready") is not True:
+        try:
+            line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+            ready = json.loads(line or b"{}").get("ready") is True
+        except (asyncio.TimeoutError, ValueError, AttributeError):
+            ready = False
+        if not ready:
             await self.close()
             raise KernelStartError("the kernel fork server did not start")
 
-    async def fork(self, request: Mapping[str, str]) -> int:
-        """Fork one kernel; returns its process id."""
+    async def request(self, message: Mapping[str, Any]) -> dict:
+        """Send one request and return the answer (KernelStartError if the server is gone)."""
         if self.process is None or self.process.returncode is not None:
             raise KernelStartError("the kernel fork server is not running")
         async with self.lock:
-            self.process.stdin.write((json.dumps(dict(request)) + "\n").encode())
-            await self.process.stdin.drain()
-            line = await asyncio.wait_for(self.process.stdout.readline(), 30)
+            try:
+                self.process.stdin.write((json.dumps(dict(message)) + "\n").encode())
+                await self.process.stdin.drain()
+                line = await asyncio.wait_for(self.process.stdout.readline(), 30)
+                answer = json.loads(line)
+            except (OSError, ValueError, asyncio.TimeoutError, asyncio.LimitOverrunError) as error:
+                raise KernelStartError("the kernel fork server stopped answering") from error
+        if not isinstance(answer, dict):
+            raise KernelStartError("the kernel fork server gave an unreadable answer")
+        return answer
+
+    async def fork(self, request: Mapping[str, Any]) -> int:
+        """Fork one kernel; returns its process id (in the server's PID namespace)."""
+        answer = await self.request({"op": "fork", **request})
         try:
-            return int(json.loads(line)["pid"])
+            return int(answer["pid"])
         except (ValueError, KeyError, TypeError) as error:
             raise KernelStartError("the kernel fork server gave no process id") from error
 
     async def close(self) -> None:
-        """Stop the zygote (kernels it forked are killed by their own runners)."""
+        """Stop the zygote; in a sandbox this ends every process the notebook started."""
         process, self.process = self.process, None
         if process is None or process.returncode is not None:
             return
@@ -219,52 +231,154 @@ class ForkServer:
             process.stdin.close()
             await asyncio.wait_for(process.wait(), 5)
         except (asyncio.TimeoutError, OSError):
-            process.kill()
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
             await process.wait()
 
 
 async def _start_kernel(
-    workdir: Path, env: Mapping[str, str], fork_server: ForkServer | None, packages: Path | None
+    workdir: Path, comm: Path, fork_server: ForkServer, variant: str | None
 ) -> tuple[Any, Any]:
-    """Start a kernel in ``workdir``; returns (handle, client) once it answers."""
-    # Connection files sit next to (not inside) the kernel's working folder, out of the way of
-    # student code. IPC sockets are local-only and fast, but their paths have a length limit.
-    sockets = workdir.parent / "k"
-    connection = workdir.parent / "kernel.json"
-    ipc = len(str(sockets)) < _MAX_SOCKET_PATH
-    if fork_server is None:
-        km = AsyncKernelManager(
-            kernel_name="python3", **({"transport": "ipc", "ip": str(sockets)} if ipc else {})
-        )
-        km.connection_file = str(connection)
-        handle: Any = _ManagedKernel(km)
-        try:
-            await km.start_kernel(
-                cwd=str(workdir),
-                env=dict(env),
-                extra_arguments=["--HistoryManager.enabled=False"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except BaseException:
-            await handle.kill()
-            raise
-        return handle, km.client()
-    write_connection_file(
-        str(connection), transport="ipc" if ipc else "tcp", ip=str(sockets) if ipc else "127.0.0.1"
-    )
+    """Fork a kernel in ``workdir`` with its sockets in ``comm``; returns (handle, client)."""
+    # IPC sockets: local-only, fast, and reachable through the sandbox's one shared folder.
+    sockets = comm / "k"
+    connection = comm / "kernel.json"
+    if len(str(sockets)) >= _MAX_SOCKET_PATH:
+        raise KernelStartError(f"the grader's scratch path {str(comm)!r} is too long for sockets")
+    write_connection_file(str(connection), transport="ipc", ip=str(sockets))
     pid = await fork_server.fork(
         {
             "connection_file": str(connection),
             "cwd": str(workdir),
-            "ipython_dir": env.get("IPYTHONDIR", str(workdir.parent / "ipython")),
-            "packages": str(packages),
+            "ipython_dir": str(workdir / ".ipython"),
+            "variant": variant,
         }
     )
-    client = AsyncKernelClient()
+    client = AsyncKernelClient(context=_client_context(fork_server.reply_bytes))
     client.load_connection_file(str(connection))
-    return _ForkedKernel(pid), client
+    return _ForkedKernel(fork_server, pid), client
+
+
+def _client_context(max_bytes: int) -> zmq.asyncio.Context:
+    """A ZeroMQ context whose sockets drop any message larger than ``max_bytes``."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, int(max_bytes))
+    context.setsockopt(zmq.LINGER, 0)
+    return context
+
+
+class _Channel:
+    """Execute requests on a kernel's shell channel, with interrupts at a deadline."""
+
+    def __init__(self, kc: Any, kernel: Any, expression: str) -> None:
+        self.kc, self.kernel, self.expression = kc, kernel, expression
+
+    async def execute(self, code: str, *, silent: bool, deadline: float) -> dict | None:
+        """Send one execute request; return its reply content, None on timeout or death."""
+        msg_id = self.kc.execute(
+            code,
+            silent=silent,
+            store_history=not silent,
+            user_expressions={"answers": self.expression},
+            allow_stdin=False,
+            stop_on_error=False,
+        )
+        interrupted_at: float | None = None
+        interrupts = 0
+        while True:
+            now = time.perf_counter()
+            due = deadline if interrupted_at is None else interrupted_at + INTERRUPT_GRACE
+            if now >= due:
+                # A second interrupt covers one that landed just before the cell started.
+                if interrupts == 2:
+                    return None
+                interrupts += 1
+                interrupted_at = now
+                try:
+                    await self.kernel.interrupt()
+                except Exception:
+                    return None
+            try:
+                msg = await self.kc.get_shell_msg(timeout=POLL_INTERVAL)
+            except queue.Empty:
+                if not await self.kernel.is_alive():
+                    return None
+                continue
+            except Exception:  # a cell broke the kernel's messaging (e.g. patched json)
+                return {"status": "garbled"}
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                content = dict(msg.get("content", {}))
+                content["_interrupted"] = interrupted_at is not None
+                return content
+
+
+class _CellRun:
+    """The cells of one notebook, run in order; what they answered and what went wrong."""
+
+    def __init__(self, cell_timeout: float, notebook_timeout: float) -> None:
+        self.cell_timeout, self.notebook_timeout = cell_timeout, notebook_timeout
+        self.answers: dict[str, Any] = {}
+        self.problems: list[CellProblem] = []
+        self.stopped: str | None = None
+        self.capture_failures = 0
+        self.n_run = 0
+
+    async def run(self, channel: _Channel, sources: Sequence[str]) -> None:
+        """Run every cell, then an empty one that captures the final answers."""
+        self.deadline = time.perf_counter() + self.notebook_timeout
+        for index, source in enumerate([*sources, ""]):
+            final = index == len(sources)
+            cell_deadline = min(time.perf_counter() + self.cell_timeout, self.deadline)
+            content = await channel.execute(source, silent=final, deadline=cell_deadline)
+            self.n_run += not final
+            where = "the final answer check" if final else f"code cell {index + 1}"
+            if content is None or content.get("status") == "garbled":
+                self.stopped = await self._stop_reason(content, channel.kernel, where)
+                return
+            captured = _decode_capture(content)
+            if captured is not None:
+                self.answers.update(captured)
+            elif content.get("status") == "ok":
+                self.capture_failures += 1
+            if content.get("status") == "error" and not final and self._cell_failed(content, index):
+                return
+
+    @staticmethod
+    async def _stop_reason(content: dict | None, kernel: Any, where: str) -> str:
+        if content is not None:  # garbled
+            return (
+                f"the kernel sent an unreadable reply after {where} (did a cell change json "
+                "or the kernel's messaging?); answers captured before that were graded"
+            )
+        if not await kernel.is_alive():
+            return (
+                f"the kernel stopped (crash, exit() or os._exit) while running {where}; "
+                "answers captured before that were graded"
+            )
+        return (
+            f"the kernel did not respond to an interrupt in {where}; "
+            "answers captured before that were graded"
+        )
+
+    def _cell_failed(self, content: dict, index: int) -> bool:
+        """Record a cell's error or timeout; True when the whole notebook ran out of time."""
+        if not content.get("_interrupted"):
+            self.problems.append(CellProblem(index + 1, "error", _short_error(content)))
+            return False
+        if time.perf_counter() >= self.deadline:
+            self.stopped = (
+                f"the whole notebook ran longer than {self.notebook_timeout:g} s "
+                f"(interrupted in code cell {index + 1}); later cells were not run"
+            )
+            return True
+        self.problems.append(
+            CellProblem(
+                index + 1, "timeout", f"ran longer than {self.cell_timeout:g} s and was interrupted"
+            )
+        )
+        return False
 
 
 async def run_notebook(
@@ -272,12 +386,12 @@ async def run_notebook(
     *,
     names: Sequence[str],
     workdir: Path,
-    env: Mapping[str, str],
+    comm: Path,
+    fork_server: ForkServer,
     cell_timeout: float,
     notebook_timeout: float,
     start_timeout: float = 60.0,
-    fork_server: ForkServer | None = None,
-    packages: Path | None = None,
+    variant: str | None = None,
 ) -> ExecutionReport:
     """Execute ``sources`` one by one in a fresh kernel started in ``workdir``.
 
@@ -288,18 +402,18 @@ async def run_notebook(
     names : sequence of str
         Variables to capture after every cell (the question variables, ``STUDENT_ID``).
     workdir : Path
-        Current directory of the kernel; its parent folder holds the connection files.
-    env : mapping
-        Environment of the kernel process (``PYTHONPATH`` must make :data:`CAPTURE_MODULE`
-        importable).
+        Current directory of the kernel (inside its sandbox).
+    comm : Path
+        Folder for the connection file and sockets, shared with the sandbox.
+    fork_server : ForkServer
+        The (sandboxed) server the kernel is forked from.
     cell_timeout, notebook_timeout : float
         Seconds one cell, and all cells together, may run before being interrupted.
     start_timeout : float
         Seconds to wait for the kernel to start.
-    fork_server : ForkServer, optional
-        Fork the kernel from this server (fast) instead of starting a new Python process.
-    packages : Path, optional
-        The submission's private package copy (with ``fork_server``: its modules load from here).
+    variant : str, optional
+        A secret student id whose data ``multilevel.checks.start`` makes instead of the
+        notebook's own (the grader's second run).
 
     Returns
     -------
@@ -312,147 +426,52 @@ async def run_notebook(
 
     Examples
     --------
-    >>> import asyncio, os, sys, tempfile  # doctest: +SKIP
-    >>> report = asyncio.run(run_notebook(["q1 = 1 + 1"], names=["q1"],
-    ...     workdir=Path(tempfile.mkdtemp()), env=dict(os.environ, PYTHONPATH=...),
-    ...     cell_timeout=10, notebook_timeout=30))  # doctest: +SKIP
+    >>> report = await run_notebook(["q1 = 1 + 1"], names=["q1"], workdir=work, comm=comm,
+    ...     fork_server=server, cell_timeout=10, notebook_timeout=30)  # doctest: +SKIP
     >>> report.answers["q1"]["value"]  # doctest: +SKIP
     2.0
     """
     started = time.perf_counter()
-    expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
-    answers: dict[str, Any] = {}
-    problems: list[CellProblem] = []
-    stopped: str | None = None
-    capture_failures = 0
-    n_run = 0
     kc = None
     kernel: Any = None
     try:
         try:
-            kernel, kc = await _start_kernel(workdir, env, fork_server, packages)
+            kernel, kc = await _start_kernel(workdir, comm, fork_server, variant)
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
             await kc.wait_for_ready(timeout=start_timeout)
         except KernelStartError:
             raise
         except Exception as exc:
             raise KernelStartError(f"the Jupyter kernel did not start: {exc}") from exc
-
-        async def request(code: str, *, silent: bool, deadline: float) -> dict | None:
-            """Send one execute request; return its reply content, None on timeout/death."""
-            msg_id = kc.execute(
-                code,
-                silent=silent,
-                store_history=not silent,
-                user_expressions={"answers": expression},
-                allow_stdin=False,
-                stop_on_error=False,
-            )
-            interrupted_at: float | None = None
-            interrupts = 0
-            while True:
-                now = time.perf_counter()
-                due = deadline if interrupted_at is None else interrupted_at + INTERRUPT_GRACE
-                if now >= due:
-                    # A second interrupt covers one that landed just before the cell started.
-                    if interrupts == 2:
-                        return None
-                    interrupts += 1
-                    interrupted_at = now
-                    try:
-                        await kernel.interrupt()
-                    except Exception:
-                        return None
-                try:
-                    msg = await kc.get_shell_msg(timeout=POLL_INTERVAL)
-                except queue.Empty:
-                    if not await kernel.is_alive():
-                        return None
-                    continue
-                except Exception:  # a cell broke the kernel's messaging (e.g. patched json)
-                    return {"status": "garbled"}
-                if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                    content = dict(msg.get("content", {}))
-                    content["_interrupted"] = interrupted_at is not None
-                    return content
-
-        setup = await request(
+        channel = _Channel(kc, kernel, f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})")
+        setup = await channel.execute(
             f"import {CAPTURE_MODULE}", silent=True, deadline=time.perf_counter() + start_timeout
         )
         if setup is None or setup.get("status") != "ok":
             raise KernelStartError(
                 "the grader's capture helper could not be imported in the kernel"
             )
-
-        notebook_deadline = time.perf_counter() + notebook_timeout
-        for index, source in enumerate([*sources, ""]):
-            is_final_capture = index == len(sources)
-            cell_deadline = min(time.perf_counter() + cell_timeout, notebook_deadline)
-            content = await request(source, silent=is_final_capture, deadline=cell_deadline)
-            if not is_final_capture:
-                n_run += 1
-            if content is not None and content.get("status") == "garbled":
-                where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
-                stopped = (
-                    f"the kernel sent an unreadable reply after {where} (did a cell change json "
-                    "or the kernel's messaging?); answers captured before that were graded"
-                )
-                break
-            if content is None:
-                alive = await kernel.is_alive()
-                where = "the final answer check" if is_final_capture else f"code cell {index + 1}"
-                if not alive:
-                    stopped = (
-                        f"the kernel stopped (crash, exit() or os._exit) while running {where}; "
-                        "answers captured before that were graded"
-                    )
-                else:
-                    stopped = (
-                        f"the kernel did not respond to an interrupt in {where}; "
-                        "answers captured before that were graded"
-                    )
-                break
-            captured = _decode_capture(content)
-            if captured is None:
-                if content.get("status") == "ok":
-                    capture_failures += 1
-            else:
-                answers.update(captured)
-            if content.get("status") == "error" and not is_final_capture:
-                if content.get("_interrupted"):
-                    if time.perf_counter() >= notebook_deadline:
-                        stopped = (
-                            f"the whole notebook ran longer than {notebook_timeout:g} s "
-                            f"(interrupted in code cell {index + 1}); later cells were not run"
-                        )
-                        break
-                    problems.append(
-                        CellProblem(
-                            index + 1,
-                            "timeout",
-                            f"ran longer than {cell_timeout:g} s and was interrupted",
-                        )
-                    )
-                else:
-                    problems.append(CellProblem(index + 1, "error", _short_error(content)))
+        run = _CellRun(cell_timeout, notebook_timeout)
+        await run.run(channel, sources)
     finally:
         if kc is not None:
             kc.stop_channels()
+            kc.context.destroy(linger=0)
         if kernel is not None:
             await kernel.kill()
-        for leftover in [*workdir.parent.glob("k-*"), workdir.parent / "kernel.json"]:
+        for leftover in [*comm.glob("k-*"), comm / "kernel.json"]:
             try:
                 leftover.unlink()
             except OSError:
                 pass
     return ExecutionReport(
-        answers=answers,
+        answers=run.answers,
         n_cells=len(sources),
-        n_run=n_run,
-        problems=tuple(problems),
-        stopped=stopped,
+        n_run=run.n_run,
+        problems=tuple(run.problems),
+        stopped=run.stopped,
         seconds=time.perf_counter() - started,
-        capture_failures=capture_failures,
+        capture_failures=run.capture_failures,
     )
 
 
@@ -483,31 +502,36 @@ KERNEL_ENV_ALLOWED = (
 _ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
-def kernel_environment(base: Mapping[str, str], *, pythonpath: Path, ipython_dir: Path) -> dict:
-    """Environment for a grading kernel: allowed variables only, the package copy first on the path.
+def kernel_environment(base: Mapping[str, str], *, lib: Path, home: Path, tmp: Path) -> dict:
+    """Environment for a grading kernel: allowed variables only, the grader's helpers on the path.
 
     Parameters
     ----------
     base : mapping
         The grader's environment; only :data:`KERNEL_ENV_ALLOWED` variables are kept.
-    pythonpath : Path
-        Folder holding the kernel's private copy of the course packages.
-    ipython_dir : Path
-        A fresh IPython profile folder (no startup files of the instructor or an earlier kernel).
+    lib : Path
+        Folder holding the grader's kernel helpers (first on ``PYTHONPATH``).
+    home, tmp : Path
+        The kernel's home and temporary folders (private to its sandbox).
 
     Examples
     --------
-    >>> env = kernel_environment({"SECRET": "x"}, pythonpath=Path("/tmp/p"),
-    ...                          ipython_dir=Path("/tmp/i"))
-    >>> env["PYTHONPATH"], env["MPLBACKEND"], "SECRET" in env
-    ('/tmp/p', 'Agg', False)
+    >>> env = kernel_environment({"SECRET": "x"}, lib=Path("/g/lib"), home=Path("/w"),
+    ...                          tmp=Path("/tmp"))
+    >>> env["PYTHONPATH"], env["MPLBACKEND"], env["HOME"], "SECRET" in env
+    ('/g/lib', 'Agg', '/w', False)
     """
     env = {k: v for k, v in base.items() if k in KERNEL_ENV_ALLOWED or k.startswith("LC_")}
-    # The copy comes first, so the kernel never imports the instructor's working tree.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), base.get("PYTHONPATH")) if p)
-    env["IPYTHONDIR"] = str(ipython_dir)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(lib), base.get("PYTHONPATH")) if p)
+    env["HOME"] = str(home)
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        env[name] = str(tmp)
+    env["MPLCONFIGDIR"] = str(tmp / "matplotlib")
+    env["XDG_CACHE_HOME"] = str(tmp / "cache")
+    env["XDG_CONFIG_HOME"] = str(tmp / "config")
     env["MPLBACKEND"] = "Agg"
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     for name in _ONE_THREAD:
         env[name] = base.get(name, "1")
     return env

@@ -1,34 +1,42 @@
 """A fork server for grading kernels: import the heavy modules once, fork a fresh kernel per notebook.
 
-Every submission imports ipykernel, numpy, pandas, scipy and the course packages; that is about
-1-2 CPU seconds per notebook, against a few hundredths of a second of actual work. This process
-(started once per grading run, with the kernels' environment) imports them once and then, for
-each request, forks a child that becomes a new IPython kernel. The child is a new process with a
-pristine copy of the imported modules: nothing runs in it before the student's cells, and no
-state passes between kernels. In the child, the random generators are reseeded, the course
-packages' ``__path__`` points to the submission's own private copy (for modules imported
-later), and the kernel gets its own process group, working folder and IPython profile.
+Every kernel imports ipykernel, numpy, pandas, scipy and the course packages: about 1.6 CPU
+seconds, against a few tenths of a second of actual work. One of these processes runs in each
+submission's sandbox (started by the grader under bwrap): it imports them once and then forks
+a child per run (the notebook's own id, then the secret variant id) that becomes a new IPython
+kernel, with nothing run in it before the student's cells. In the child, the random generators
+are reseeded and the kernel gets its own process group, working folder and IPython profile.
+This process is not dumpable, so the kernels (same user) cannot trace it or open its pipes.
 
-Protocol (one JSON object per line): the grader writes
-``{"connection_file": ..., "cwd": ..., "ipython_dir": ..., "packages": ...}`` to stdin; this
-process answers ``{"pid": <child pid>}`` on stdout. It exits when stdin closes.
-Run as ``python -m multilevel.grade._zygote`` with ``PYTHONPATH`` pointing to the package copy.
+Protocol (one JSON object per line on stdin, one answer per line on stdout):
+``{"op": "fork", "connection_file", "cwd", "ipython_dir", "variant"}`` -> ``{"pid": N}``;
+``{"op": "signal", "pid": N, "signal": S}``, ``{"op": "alive", "pid": N}`` -> ``{"alive": bool}``;
+``{"op": "kill", "pid": N}`` kills the kernel and, in a sandbox (``--sandboxed``, its own PID
+namespace), every other process of the namespace too: a daemon a notebook left behind dies
+before the next kernel starts. This process exits when stdin closes.
+Run as ``python -m _multilevel_grade_zygote [--sandboxed]`` with the grader's helper folder on
+``PYTHONPATH``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import sys
 
+#: Environment variable naming the secret variant id whose data ``start()`` makes instead.
+VARIANT_ENV = "MULTILEVEL_GRADE_VARIANT"
+
+# What every exercise notebook imports (statsmodels is left out: no exercise imports it, and
+# preloading it cost 0.4 CPU s per sandbox; a notebook that does pays for it itself).
 PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "numpy",
     "pandas",
     "scipy.stats",
-    "statsmodels.api",
     "multilevel",
     "multilevel.checks",
     "simdata",
@@ -57,12 +65,8 @@ def _become_kernel(request: dict) -> None:
         os.dup2(devnull, fd)
     os.chdir(request["cwd"])
     os.environ["IPYTHONDIR"] = request["ipython_dir"]
-    packages = request["packages"]
-    sys.path.insert(0, packages)
-    for name in ("multilevel", "simdata"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "__path__"):
-            module.__path__[:] = [os.path.join(packages, name)]
+    if request.get("variant"):
+        os.environ[VARIANT_ENV] = str(request["variant"])
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     import random
@@ -89,8 +93,76 @@ def _reap(signum: int, frame: object) -> None:
             return
 
 
+def _fork(request: dict) -> dict:
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            _become_kernel(request)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    return {"pid": pid}
+
+
+def _alive(pid: int) -> bool:
+    _reap(0, None)  # a finished kernel is a zombie until reaped, and kill(zombie, 0) succeeds
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill(pid: int, sandboxed: bool) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if sandboxed:  # PID namespace: -1 is every process in it except this one and its init
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    _reap(0, None)
+
+
+def _serve(request: dict, sandboxed: bool) -> dict:
+    op = request.get("op")
+    if op == "fork":
+        return _fork(request)
+    pid = int(request.get("pid", 0))
+    if pid <= 1:
+        return {"error": "bad pid"}
+    if op == "signal":
+        try:
+            os.killpg(pid, int(request["signal"]))
+        except OSError:
+            return {"ok": False}
+        return {"ok": True}
+    if op == "alive":
+        return {"alive": _alive(pid)}
+    if op == "kill":
+        _kill(pid, sandboxed)
+        return {"ok": True}
+    return {"error": "unknown op"}
+
+
+def _not_dumpable() -> None:
+    """Kernels run as the same user: keep them from reading or tracing this process."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
-    """Serve fork requests until stdin closes."""
+    """Serve requests until stdin closes."""
+    sandboxed = "--sandboxed" in sys.argv[1:]
+    _not_dumpable()
     _preload()
     # Reap finished kernels (waiting, rather than ignoring SIGCHLD, keeps their CPU time in
     # this process's accounts, which the benchmark reads).
@@ -102,18 +174,10 @@ def main() -> None:
     for line in sys.stdin:
         try:
             request = json.loads(line)
-        except ValueError:
-            continue
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                _become_kernel(request)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        out.write(json.dumps({"pid": pid}) + "\n")
+            answer = _serve(request, sandboxed) if isinstance(request, dict) else {}
+        except (ValueError, KeyError, TypeError):
+            answer = {"error": "bad request"}
+        out.write(json.dumps(answer) + "\n")
         out.flush()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..checks import Mistake, Question
+from ..feedback import Mistake, Question
 
 LETTERS = "ABCDEFGH"
 

@@ -1,0 +1,155 @@
+"""Lesson 4 exercise: varying intercepts and slopes, and the likelihood-ratio test.
+
+The answer key (questions, reference solution, typical mistakes): hidden from notebooks
+while they are graded.
+"""
+
+from __future__ import annotations
+
+import multilevel as ml
+from simdata import SimulatedData
+
+from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..lesson4 import make_data
+from ._common import choice
+
+QUESTIONS = (
+    Question(
+        "q1",
+        1,
+        "Fit the model with varying intercepts and varying slopes (REML). What is its department "
+        "SD of base salaries, in dollars?",
+        unit="$",
+        rel_tol=0.01,
+    ),
+    Question(
+        "q2",
+        1,
+        "In the same model, what is the department SD of the yearly raise, in dollars per year?",
+        unit="$ per year",
+        rel_tol=0.01,
+    ),
+    Question(
+        "q3",
+        1,
+        "In the same model, what is the estimated correlation between a department's base "
+        "salary and its raise?",
+        abs_tol=0.02,
+    ),
+    Question(
+        "q4",
+        2,
+        "Compare the varying-intercepts model with this model by a likelihood-ratio test. "
+        "What is the test statistic?",
+        rel_tol=0.01,
+        abs_tol=0.05,
+    ),
+    Question(
+        "q5",
+        1,
+        "How many degrees of freedom does that test have?",
+        abs_tol=0.5,
+    ),
+    choice(
+        "q6",
+        1,
+        "The test gives a very small p-value. What does that tell you?",
+        right="Data like these would be very unlikely if the raise were the same in every "
+        "department: letting the raise vary improves the fit.",
+        wrong=[
+            (
+                "The probability that the larger model is true is almost 1.",
+                "A p-value is not the probability that a model is true; it measures how "
+                "surprising the data would be under the smaller model.",
+            ),
+            (
+                "Departments do not differ in their base salaries.",
+                "Both models let the base salary vary; the test is about the raise.",
+            ),
+            (
+                "The raise is the same in every department.",
+                "A small p-value is evidence against a raise shared by all departments.",
+            ),
+        ],
+        at="C",
+    ),
+    Question(
+        "q7",
+        1,
+        'At the 5% level, which model do you keep: "varying_intercepts" or "varying_both"?',
+        kind="category",
+    ),
+)
+
+OPTIONS = ("varying_intercepts", "varying_both")
+
+
+def solve(sim: SimulatedData) -> Solution:
+    """The reference solution."""
+    both = ml.fit(sim, model="varying_both")
+    intercepts = ml.fit(sim, model="varying_intercepts")
+    test = ml.likelihood_ratio_test(intercepts, both)
+    reml_statistic = 2 * (both.loglik - intercepts.loglik)
+    keep = "varying_both" if test.p_value_boundary < 0.05 else "varying_intercepts"
+    other = OPTIONS[0] if keep == OPTIONS[1] else OPTIONS[1]
+    return Solution(
+        answers={
+            "q1": both.group_sd["intercept"],
+            "q2": both.group_sd["slope"],
+            "q3": both.correlation,
+            "q4": test.statistic,
+            "q5": test.df,
+            "q7": keep,
+        },
+        mistakes={
+            "q1": [
+                Mistake(
+                    intercepts.group_sd["intercept"],
+                    "That is the department SD from the varying-intercepts model; fit the model "
+                    "with varying intercepts and slopes.",
+                ),
+                Mistake(sim.population["base_sd"], "That is the true SD used to simulate."),
+            ],
+            "q2": [Mistake(sim.population["raise_sd"], "That is the true SD used to simulate.")],
+            "q3": [
+                Mistake(
+                    sim.population["correlation"], "That is the true correlation used to simulate."
+                )
+            ],
+            "q4": [
+                Mistake(
+                    reml_statistic,
+                    "That uses the REML log-likelihoods; the test refits both models with "
+                    "maximum likelihood (as lme4's anova does): use ml.likelihood_ratio_test.",
+                ),
+                Mistake(
+                    test.statistic / 2,
+                    "That is the difference in log-likelihoods; the statistic is twice that.",
+                ),
+            ],
+            "q5": [
+                Mistake(
+                    test.df - 1,
+                    "The larger model adds two parameters: the SD of the raise and its "
+                    "correlation with the base.",
+                )
+            ],
+            "q7": [
+                Mistake(
+                    other,
+                    "Compare the p-value with 0.05: below it, keep the larger model; above it, "
+                    "keep the simpler one.",
+                )
+            ],
+        },
+        options={"q7": OPTIONS},
+    )
+
+
+SPEC = ExerciseSpec(
+    name="lesson4",
+    title="Varying intercepts and slopes; the likelihood-ratio test",
+    questions=QUESTIONS,
+    make_data=make_data,
+    solve=solve,
+)

@@ -1,0 +1,228 @@
+"""The per-submission sandbox: bubblewrap, resource limits, and the grader's scratch folders.
+
+Every submission runs in its own ``bwrap`` sandbox (the tool Flatpak uses):
+
+- the system folders, the Python environment and the two course packages are mounted read-only,
+  and nothing else of the host is visible (not the submissions, not the output folder, not the
+  instructor's home, not the grader's HMAC key);
+- the answer keys (``multilevel/exercises/keys``) are hidden under an empty folder;
+- the kernel's working folder, ``/tmp`` and its home are private, size-limited tmpfs mounts;
+  the only host folder it can write is its own connection folder (the Jupyter sockets);
+- no network (``--unshare-net``), its own PID namespace (``--unshare-pid``: every process it
+  starts dies with it), ``--die-with-parent`` and ``--new-session``;
+- ``RLIMIT_AS`` (memory), ``RLIMIT_CPU`` (CPU seconds per process), ``RLIMIT_FSIZE`` (largest
+  file) and no core dumps.
+
+Scratch folders live under ``<tmp>/multilevel-grade-<uid>/run-<pid>-*``; a run removes its own
+on exit, and the next run removes those of runs whose process is gone (a grader killed with
+SIGKILL leaves nothing for longer than that).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Default memory (address space) limit of a sandbox, in MB.
+DEFAULT_MEMORY_MB = 3072
+#: Default CPU seconds per process in the sandbox.
+DEFAULT_CPU_SECONDS = 300
+#: Default largest file a notebook may write (and size of each private tmpfs), in MB.
+DEFAULT_OUTPUT_MB = 64
+#: Default largest message the grader accepts from a kernel, in MB.
+DEFAULT_REPLY_MB = 8
+
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create a sandbox on this machine."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox.
+
+    Attributes
+    ----------
+    memory_mb : int
+        Address-space limit (``RLIMIT_AS``) of every process, in MB.
+    cpu_seconds : int
+        CPU seconds each process may use (``RLIMIT_CPU``).
+    output_mb : int
+        Largest file a process may write (``RLIMIT_FSIZE``) and size of each private tmpfs.
+    reply_mb : int
+        Largest Jupyter message the grader reads from the kernel; larger ones are dropped.
+    """
+
+    memory_mb: int = DEFAULT_MEMORY_MB
+    cpu_seconds: int = DEFAULT_CPU_SECONDS
+    output_mb: int = DEFAULT_OUTPUT_MB
+    reply_mb: int = DEFAULT_REPLY_MB
+
+    def apply(self) -> None:
+        """Set the limits on the calling process (run in the child before ``exec``)."""
+        mb = 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (self.memory_mb * mb, self.memory_mb * mb))
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.output_mb * mb, self.output_mb * mb))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def find_bwrap() -> str | None:
+    """Path of the ``bwrap`` program, or None."""
+    return shutil.which("bwrap")
+
+
+def keys_folder() -> Path:
+    """The folder of the private answer-key modules (hidden inside the sandbox)."""
+    from multilevel.exercises import keys
+
+    return Path(keys.__file__).resolve().parent
+
+
+def _package_dirs() -> list[Path]:
+    import multilevel
+    import simdata
+
+    return [Path(m.__file__).resolve().parent for m in (multilevel, simdata)]
+
+
+def _python_dirs() -> list[Path]:
+    """The interpreter's own folders and the folders on ``sys.path`` it imports from.
+
+    Never a folder that holds the scratch folders, the home folder or the working folder as a
+    whole (``/tmp`` on the path of a script started from there would show every sandbox's
+    scratch): those are left out, and the course packages are mounted one by one instead.
+    """
+    found = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent]
+    found += [Path(p) for p in sys.path if p and Path(p).is_dir()]
+    too_wide = {Path("/"), Path.home().resolve(), Path.cwd().resolve()}
+    scratch = scratch_base().resolve()
+    return [
+        p
+        for p in (f.resolve() for f in found)
+        if p not in too_wide and p != scratch and p not in scratch.parents
+    ]
+
+
+def _is_source_tree(path: Path) -> bool:
+    """A checkout (e.g. on the path through an editable install): shown only package by package."""
+    return any((path / marker).exists() for marker in ("pyproject.toml", "setup.py", ".git"))
+
+
+def _readonly_roots(lib: Path) -> list[Path]:
+    """Folders mounted read-only: system, Python, course packages, the grader's helpers.
+
+    A folder inside another listed one is dropped (the outer mount already shows it). The
+    working folder the grader was started in is never listed as a whole: with an editable
+    install only its ``multilevel/`` and ``simdata/`` folders are shown, not ``solutions/``.
+    """
+    candidates = [Path(d) for d in _SYSTEM_DIRS if Path(d).exists()]
+    candidates += [p for p in _python_dirs() if not _is_source_tree(p)]
+    candidates += [*_package_dirs(), lib]
+    roots: list[Path] = []
+    for path in sorted(set(candidates), key=lambda p: len(p.parts)):
+        if path == Path("/") or any(r in path.parents for r in roots):
+            continue
+        roots.append(path)
+    return roots
+
+
+def bwrap_command(
+    bwrap: str, *, comm: Path, work: Path, lib: Path, limits: Limits, hide: list[Path]
+) -> list[str]:
+    """The ``bwrap`` arguments (up to ``--``) for one submission's sandbox.
+
+    Parameters
+    ----------
+    comm : Path
+        Host folder for the kernel's connection file and sockets (the only writable host path).
+    work : Path
+        Path of the kernel's working folder inside the sandbox (a private tmpfs).
+    lib : Path
+        Host folder of the grader's kernel helpers (read-only).
+    hide : list of Path
+        Folders replaced by an empty read-only tmpfs (the answer keys).
+    """
+    size = str(limits.output_mb * 1024 * 1024)
+    args = [bwrap, "--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
+    for root in _readonly_roots(lib):
+        if root.is_symlink():
+            args += ["--symlink", os.readlink(root), str(root)]
+        else:
+            args += ["--ro-bind", str(root), str(root)]
+    args += ["--size", size, "--tmpfs", str(work)]
+    args += ["--bind", str(comm), str(comm)]
+    for folder in hide:
+        args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
+    args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--die-with-parent", "--new-session", "--chdir", str(work)]
+    return [*args, "--"]
+
+
+def preexec(limits: Limits | None) -> Callable[[], None] | None:
+    """The function to run in a sandbox's process before ``exec`` (None without limits)."""
+    return None if limits is None else limits.apply
+
+
+# --------------------------------------------------------------------------------------------
+# Scratch folders
+# --------------------------------------------------------------------------------------------
+def scratch_base() -> Path:
+    """``<tmp>/multilevel-grade-<uid>``: every run's scratch folder lives here."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"multilevel-grade-{uid}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder even where a notebook made parts of it read-only."""
+    for folder in [path, *path.rglob("*")] if path.exists() else []:
+        if folder.is_dir() and not folder.is_symlink():
+            try:
+                folder.chmod(folder.stat().st_mode | 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def clean_stale_runs(base: Path) -> int:
+    """Remove scratch folders of runs whose grader process is gone; returns how many."""
+    removed = 0
+    for run in base.glob("run-*") if base.is_dir() else []:
+        try:
+            pid = int(run.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            remove_tree(run)
+            removed += 1
+    return removed
+
+
+def new_run_dir() -> Path:
+    """A fresh scratch folder for this run (stale ones of dead runs are removed first)."""
+    base = scratch_base()
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = base.lstat()
+    if base.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        # Someone else made it (a shared /tmp): use a private folder of our own instead.
+        return Path(tempfile.mkdtemp(prefix=f"multilevel-grade-run-{os.getpid()}-"))
+    clean_stale_runs(base)
+    return Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=base))

@@ -1,0 +1,495 @@
+"""The grader against a hostile class, run from an installed (non-editable) copy of the course.
+
+A session fixture builds a virtual environment whose ``multilevel`` and ``simdata`` are a
+regular (non-editable) install of this repository; the course's dependencies come from the
+development environment through a ``.pth`` file. One batch of attacks is graded by the
+installed ``multilevel-grade`` command (two sandboxes at a time); each test checks one attack
+against the gradebook, the files, and the processes left on the machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from multilevel import checks
+from multilevel.grade import _sandbox
+from multilevel.grade._scoring import Grader
+
+REPO = Path(__file__).resolve().parents[1]
+MARK = "4242.5151"  # in the command line of every process an attack tries to leave behind
+
+pytestmark = [
+    pytest.mark.xdist_group("grade"),
+    pytest.mark.notebook,
+    pytest.mark.skipif(_sandbox.find_bwrap() is None, reason="bubblewrap is not installed"),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# An installed course
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """Python of a venv holding a non-editable install of the course (deps from .venv)."""
+    root = tmp_path_factory.mktemp("installed")
+    wheels = root / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"] + ["-w", str(wheels), str(REPO)],
+        check=True,
+        timeout=300,
+        cwd=root,
+    )
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            text=True,
+        ).strip()
+    )
+    (site / "_course_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (wheel,) = wheels.glob("*.whl")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), wheel],
+        check=True,
+        timeout=300,
+    )
+    where = subprocess.check_output(
+        [str(python), "-c", "import multilevel; print(multilevel.__file__)"], text=True, cwd=root
+    )
+    assert where.startswith(str(site)), where  # the installed copy, not the working tree
+    return python
+
+
+def grade(python: Path, subs: Path, out: Path, *options: str, timeout: float = 900):
+    """Run the installed grader's command line (from a folder outside the repository)."""
+    env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(out.parent / "results.key"))
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [str(python), "-m", "multilevel.grade", str(subs), "--output", str(out), "-q", *options],
+        capture_output=True,
+        text=True,
+        timeout=timeout,  # a hang guard, not a time budget
+        cwd=out.parent,
+        env=env,
+    )
+
+
+def rows_of(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "gradebook.csv").open(encoding="utf-8") as handle:
+        return {r["file"]: r for r in csv.DictReader(handle)}
+
+
+def notebook(cells: list[str], exercise: str = "lesson1") -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["multilevel"] = {"exercise": exercise}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    return nbformat.writes(nb)
+
+
+def typed_in(student_id: str) -> list[str]:
+    """Lesson 1's expected answers for ``student_id``, typed in as literals."""
+    expected = checks.EXERCISES["lesson1"].expected(student_id).answers
+    return [f"{q} = {expected[q]!r}" for q in sorted(expected)]  # q1 first
+
+
+def computed(student_id: str) -> str:
+    """The lesson 1 solution notebook with ``student_id`` (answers computed in code)."""
+    nb = nbformat.read(REPO / "solutions" / "lesson1_exercises.ipynb", as_version=4)
+    next(c for c in nb.cells if c.cell_type == "code").source = f"STUDENT_ID = {student_id!r}"
+    return nbformat.writes(nb)
+
+
+def leftover_processes() -> list[str]:
+    """Command lines of processes that carry the attacks' mark."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if MARK in cmdline:
+                found.append(cmdline)
+    return found
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The attacks, graded as one class
+# --------------------------------------------------------------------------------------------
+DAEMON = """\
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(3)
+        for target in {targets!r}:
+            try:
+                with open(target, "w") as handle:
+                    handle.write("student,total\\nforged,100\\n")
+            except OSError:
+                pass
+        os.execv("/bin/sleep", ["sleep", "{mark}"])
+    os._exit(0)
+"""
+
+PATCH_KEY = """\
+import importlib.metadata, importlib.util, pathlib
+files = [pathlib.Path(importlib.util.find_spec("multilevel").origin).parent]
+files += [p.locate() for p in importlib.metadata.files("multilevel-course") or []]
+patched = 0
+for path in files:
+    path = pathlib.Path(path)
+    for target in [path] if path.is_file() else path.rglob("*.py"):
+        try:
+            target.write_text(target.read_text() + "\\nraise SystemExit('patched')\\n")
+            patched += 1
+        except Exception:
+            pass
+"""
+
+READ_KEY = """\
+import multilevel as ml
+ex = ml.checks.start("lesson1", STUDENT_ID)
+try:
+    answers = dict(ex.spec.expected(STUDENT_ID).answers)
+except Exception:
+    answers = {}
+try:
+    answers = answers or dict(ml.checks.EXERCISES["lesson1"].expected(STUDENT_ID).answers)
+except Exception:
+    pass
+try:
+    from multilevel.exercises.keys import SPECS
+    answers = answers or dict(SPECS["lesson1"].expected(STUDENT_ID).answers)
+except Exception:
+    pass
+globals().update(answers)
+"""
+
+SANDBOX_PROBE = """\
+import os, socket, subprocess
+outcomes = {{}}
+for target in {targets!r}:
+    try:
+        with open(target, "w") as handle:
+            handle.write("escaped")
+        outcomes[target] = "written"
+    except OSError as error:
+        outcomes[target] = type(error).__name__
+for address in {addresses!r}:
+    try:
+        socket.create_connection(address, timeout=2).close()
+        outcomes[str(address)] = "connected"
+    except OSError as error:
+        outcomes[str(address)] = type(error).__name__
+subprocess.Popen(["/bin/sleep", "{mark}"], start_new_session=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def attacked(installed, tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    subs, out, outside = root / "subs", root / "out", root / "outside"
+    for folder in (subs, out, outside):
+        folder.mkdir()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    targets = [
+        str(outside / "escaped.txt"),
+        str(subs / "victim.ipynb"),
+        str(out / "gradebook.csv"),
+        str(Path.home() / f"escaped-{MARK}.txt"),
+        "/usr/escaped.txt",
+        str(REPO / "escaped.txt"),
+    ]
+    addresses = [("127.0.0.1", listener.getsockname()[1]), ("1.1.1.1", 53)]
+    huge = "STUDENT_ID = 'huge'\nx = '" + "y" * 5_000_000 + "'"
+    deep = '{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    many = notebook(["STUDENT_ID = 'many'", *(["x = 1"] * 1_999)])
+    too_many = notebook(["STUDENT_ID = 'too-many'", *(["x = 1"] * 5_000)])
+    files = {
+        "honest.ipynb": computed("honest"),
+        "victim.ipynb": computed("victim"),
+        "typed.ipynb": notebook(["STUDENT_ID = 'typed'", *typed_in("typed")]),
+        "minus.ipynb": notebook(["-" * 100_000 + "1", "STUDENT_ID = 'minus'"]),
+        "dots.ipynb": notebook(["x" + ".a" * 200_000, "STUDENT_ID = 'dots'"]),
+        "huge_cell.ipynb": notebook([huge]),
+        "deep.ipynb": deep,
+        "many.ipynb": many,
+        "too_many.ipynb": too_many,
+        "big.ipynb": notebook(["STUDENT_ID = 'big'", "# " + "z" * 50_000_000]),
+        "later_id.ipynb": notebook(["import math", "STUDENT_ID = 'later'"]),
+        "..\\..\\evil.ipynb": computed("evil"),
+        "daemon.ipynb": notebook(
+            [
+                "STUDENT_ID = 'daemon'",
+                DAEMON.format(targets=targets, mark=MARK),
+                *typed_in("daemon")[:1],
+            ]
+        ),
+        "patch_key.ipynb": notebook(["STUDENT_ID = 'patcher'", PATCH_KEY]),
+        "read_key.ipynb": notebook(["STUDENT_ID = 'reader'", READ_KEY]),
+        "probe.ipynb": notebook(
+            [
+                "STUDENT_ID = 'probe'",
+                SANDBOX_PROBE.format(targets=targets, addresses=addresses, mark=MARK),
+            ]
+        ),
+        "huge_reply.ipynb": notebook(
+            [
+                "STUDENT_ID = 'reply'",
+                "import _multilevel_grade_capture as g\ng.dump = lambda names: 'x' * 300_000_000",
+            ]
+        ),
+        "slow_float.ipynb": notebook(
+            [
+                "STUDENT_ID = 'slowfloat'",
+                "class Slow(float):\n    def __float__(self):\n        while True:\n"
+                "            pass\nq1 = Slow(1)",
+                *typed_in("slowfloat")[1:],
+            ]
+        ),
+    }
+    for name, text in files.items():
+        (subs / name).write_text(text, encoding="utf-8")
+    before = snapshot(subs)
+    installed_before = snapshot(installed.parents[1])
+    result = grade(installed, subs, out, "--jobs", "2", "--cell-timeout", "20", "--timeout", "60")
+    time.sleep(4)  # a daemon would have written by now
+    connected = []
+    try:
+        connected.append(listener.accept())
+    except BlockingIOError:
+        pass
+    listener.close()
+    return {
+        "result": result,
+        "rows": rows_of(out) if (out / "gradebook.csv").exists() else {},
+        "subs": subs,
+        "out": out,
+        "outside": outside,
+        "targets": targets,
+        "before": before,
+        "installed": installed,
+        "installed_before": installed_before,
+        "connected": connected,
+        "gradebook": (out / "gradebook.csv").read_text()
+        if (out / "gradebook.csv").exists()
+        else "",
+    }
+
+
+@pytest.mark.slow
+def test_every_submission_gets_a_row_and_the_run_ends_well(attacked):
+    assert attacked["result"].returncode == 0, attacked["result"].stderr
+    names = {p.relative_to(attacked["subs"]).as_posix() for p in attacked["subs"].iterdir()}
+    assert set(attacked["rows"]) == names
+    assert {r["sandbox"] for r in attacked["rows"].values()} == {"bubblewrap"}
+
+
+@pytest.mark.slow
+def test_pathological_notebooks_get_a_reason(attacked):
+    rows = attacked["rows"]
+    for name in ("huge_cell.ipynb", "too_many.ipynb", "big.ipynb"):
+        assert rows[name]["status"] == "unreadable", rows[name]
+        assert "not run" in rows[name]["reason"] or "MB" in rows[name]["reason"], rows[name]
+    assert rows["deep.ipynb"]["status"] == "unreadable"
+    # The parser-breaking cells come first, so the id is not in the first code cell; they run
+    # in the kernel (where they fail or stall until the cell timeout), never in the grader.
+    for name in ("minus.ipynb", "dots.ipynb", "later_id.ipynb"):
+        assert rows[name]["status"] in ("missing_student_id", "incomplete"), rows[name]
+        assert "No student id found" in rows[name]["reason"], rows[name]
+        assert float(rows[name]["total"]) == 0
+    assert rows["many.ipynb"]["student_id"] == "many"
+
+
+@pytest.mark.slow
+def test_honest_work_scores_and_odd_file_names_get_a_row(attacked):
+    rows = attacked["rows"]
+    for name in ("honest.ipynb", "victim.ipynb", "..\\..\\evil.ipynb"):
+        assert rows[name]["status"] == "ok", rows[name]
+        assert rows[name]["total"] == rows[name]["max"], rows[name]
+
+
+@pytest.mark.slow
+def test_nothing_outside_the_sandbox_changes(attacked):
+    assert snapshot(attacked["subs"]) == attacked["before"]
+    assert snapshot(attacked["installed"].parents[1]) == attacked["installed_before"]
+    assert list(attacked["outside"].iterdir()) == []
+    for target in attacked["targets"]:
+        if "gradebook" not in target:
+            assert not Path(target).exists() or Path(target).read_text() != "escaped", target
+    assert "forged" not in (attacked["out"] / "gradebook.csv").read_text()
+    assert attacked["connected"] == []
+    assert leftover_processes() == []
+
+
+@pytest.mark.slow
+def test_patching_the_installed_key_changes_nothing(attacked, tmp_path):
+    # The same class graded again from scratch gives the same scores: nothing was patched.
+    out = tmp_path / "again"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("honest.ipynb", "patch_key.ipynb"):
+        (subs / name).write_bytes((attacked["subs"] / name).read_bytes())
+    result = grade(attacked["installed"], subs, out, "--fresh")
+    assert result.returncode == 0, result.stderr
+    assert rows_of(out)["honest.ipynb"]["total"] == attacked["rows"]["honest.ipynb"]["total"]
+
+
+@pytest.mark.slow
+def test_reading_the_key_scores_nothing(attacked):
+    row = attacked["rows"]["read_key.ipynb"]
+    assert float(row["total"]) == 0, row
+    assert row["status"] in ("unanswered", "cell_errors"), row
+
+
+@pytest.mark.slow
+def test_typed_in_numbers_are_flagged_and_computed_ones_are_not(attacked):
+    typed = attacked["rows"]["typed.ipynb"]
+    assert typed["status"] == "typed_in", typed
+    assert typed["total"] == typed["max"]  # flagged, not zeroed (the default policy)
+    spec = checks.EXERCISES["lesson1"]
+    same_for_all = Grader(spec).id_independent_questions()
+    numeric = [q.id for q in spec.questions if q.kind == "numeric" and q.id not in same_for_all]
+    assert numeric and all(q in typed["reason"].lower() for q in numeric), typed["reason"]
+    assert "typed in" not in attacked["rows"]["honest.ipynb"]["reason"]
+
+
+@pytest.mark.slow
+def test_a_huge_reply_and_a_hanging_answer_cost_one_row(attacked):
+    reply = attacked["rows"]["huge_reply.ipynb"]
+    assert reply["status"] == "incomplete", reply
+    slow = attacked["rows"]["slow_float.ipynb"]
+    assert float(slow["q1"]) == 0 and slow["status"] != "grader_error", slow
+    q1_points = checks.EXERCISES["lesson1"].question("q1").points
+    assert float(slow["total"]) == float(slow["max"]) - q1_points  # only q1 was lost
+
+
+@pytest.mark.slow
+def test_forged_results_are_regraded_and_typed_in_zero_policy(attacked, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "typed.ipynb").write_bytes((attacked["subs"] / "typed.ipynb").read_bytes())
+    (subs / "blank.ipynb").write_text(notebook(["STUDENT_ID = 'blank'", "q1 = ..."]))
+    first = grade(attacked["installed"], subs, out, "--typed-in", "zero")
+    assert first.returncode == 0, first.stderr
+    rows = rows_of(out)
+    choice = [q for q in checks.EXERCISES["lesson1"].questions if q.kind != "numeric"]
+    assert float(rows["typed.ipynb"]["total"]) == sum(q.points for q in choice)
+    # Forge the blank notebook's stored result: full marks, a plausible but wrong MAC.
+    (stored,) = [p for p in (out / ".results").iterdir() if p.name.startswith("blank")]
+    data = json.loads(stored.read_text())
+    for q in data["payload"]["result"]["questions"]:
+        q["points"], q["status"] = q["max_points"], "correct"
+    data["mac"] = hashlib.sha256(b"forged").hexdigest()
+    stored.write_text(json.dumps(data))
+    second = grade(attacked["installed"], subs, out, "--typed-in", "zero")
+    assert second.returncode == 0, second.stderr
+    assert float(rows_of(out)["blank.ipynb"]["total"]) == 0
+
+
+@pytest.mark.slow
+def test_unwritable_results_folder_still_writes_a_gradebook(attacked, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    out.mkdir()
+    (out / ".results").write_text("not a folder")
+    (subs / "blank.ipynb").write_text(notebook(["STUDENT_ID = 'blank'", "q1 = ..."]))
+    result = grade(attacked["installed"], subs, out)
+    assert result.returncode == 0, result.stderr
+    assert rows_of(out)["blank.ipynb"]["status"] == "unanswered"
+
+
+@pytest.mark.slow
+def test_killed_grader_leaves_no_process_and_the_rerun_resumes(installed, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    out.mkdir()
+    linger = (
+        f"import subprocess, time\nsubprocess.Popen(['/bin/sleep', '{MARK}'], "
+        "start_new_session=True)\ntime.sleep(1)"
+    )
+    for i in range(4):
+        cells = [f"STUDENT_ID = 's{i}'", linger, "q1 = ..."]
+        (subs / f"s{i}.ipynb").write_text(notebook(cells))
+    env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(tmp_path / "results.key"))
+    command = [str(installed), "-m", "multilevel.grade", str(subs), "-o", str(out), "-q", "-j", "1"]
+    for how in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE)
+        deadline = time.time() + 300
+        while time.time() < deadline and not leftover_processes():
+            time.sleep(0.1)
+        assert leftover_processes(), "the notebook never started"
+        proc.send_signal(how)
+        proc.communicate(timeout=120)
+        assert proc.returncode == (130 if how == signal.SIGTERM else -signal.SIGKILL)
+        for _ in range(50):  # die-with-parent acts within moments; this is a hang guard
+            if not leftover_processes():
+                break
+            time.sleep(0.1)
+        assert leftover_processes() == []
+        run_dirs = list(_sandbox.scratch_base().glob(f"run-{proc.pid}-*"))
+        if how == signal.SIGTERM:
+            assert run_dirs == []  # removed on the way out
+    done = len(list((out / ".results").glob("*.json")))
+    finished = subprocess.run(
+        command[:-3], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert f"{done} resumed" in finished.stderr
+    assert list(_sandbox.scratch_base().glob(f"run-{proc.pid}-*")) == []  # cleaned by the rerun
+    assert len(rows_of(out)) == 4
+
+
+@pytest.mark.slow
+def test_no_sandbox_run_says_so_in_every_row(installed, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "blank.ipynb").write_text(notebook(["STUDENT_ID = 'blank'", "q1 = ..."]))
+    result = grade(installed, subs, out, "--no-sandbox")
+    assert result.returncode == 0, result.stderr
+    assert rows_of(out)["blank.ipynb"]["sandbox"] == "none"
+
+
+def test_missing_bubblewrap_is_refused_unless_asked(tmp_path, monkeypatch, capsys):
+    from multilevel.grade import EXIT_BAD_USAGE, main
+
+    monkeypatch.setattr("multilevel.grade._run.find_bwrap", lambda: None)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.ipynb").write_text(notebook(["STUDENT_ID = 'a'"]))
+    assert main([str(subs), "-o", str(tmp_path / "out")]) == EXIT_BAD_USAGE
+    err = capsys.readouterr().err
+    assert "bubblewrap" in err and "--no-sandbox" in err and "apt-get install" in err
+    assert not (tmp_path / "out" / "gradebook.csv").exists()

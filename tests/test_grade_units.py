@@ -1,0 +1,260 @@
+"""The grader's parts that need no kernel: bounded reading, signed results, the typed-in check,
+the sandbox's command line and its scratch folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from multilevel.checks import ExerciseSpec, Question, Solution, student_seed
+from multilevel.grade import _sandbox, _store
+from multilevel.grade._results import QuestionResult, SubmissionResult
+from multilevel.grade._scoring import Grader
+from multilevel.grade._submissions import find_student_id, list_submissions, read_submission
+
+TINY = ExerciseSpec(
+    name="tiny-units",
+    title="Test-only exercise",
+    questions=(
+        Question("q1", 2, "seed mod 1000", abs_tol=0.5),
+        Question("q2", 1, "pick B", kind="choice", choices={"A": "no", "B": "yes"}),
+        Question("q3", 3, "seed mod 7 times 10 plus 3", abs_tol=0.5),
+    ),
+    make_data=lambda seed: seed,
+    solve=lambda seed: Solution(
+        answers={"q1": float(seed % 1000), "q2": "B", "q3": float(seed % 7 * 10 + 3)}
+    ),
+)
+
+
+def answers_for(student_id: str) -> dict:
+    seed = student_seed("tiny-units", student_id)
+    return {"q1": seed % 1000, "q2": "B", "q3": seed % 7 * 10 + 3}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading submissions: bounded work, a row for everything
+# --------------------------------------------------------------------------------------------
+def test_student_id_comes_from_the_first_code_cell_only():
+    assert find_student_id(['STUDENT_ID = "Ada"  # mine']) == "Ada"
+    assert find_student_id(["STUDENT_ID = 'x=\"y\"'"]) == 'x="y"'
+    assert find_student_id(["STUDENT_ID = 12345"]) == "12345"
+    assert find_student_id(["import os", 'STUDENT_ID = "later"']) is None
+    assert find_student_id(['STUDENT_ID = "a" + "b"']) is None
+    assert find_student_id([]) is None
+
+
+def test_parser_breaking_cells_never_reach_a_parser():
+    # ast.parse raised MemoryError on the first two (the whole run ended without a gradebook)
+    # and took gigabytes on a 20 MB cell; a line-anchored search of 10,000 characters does not.
+    cells = ["-" * 100_000 + "1", "x" + ".a" * 200_000, "(" * 1_000_000, "-" * 20_000_000]
+    for cell in cells:
+        assert find_student_id([cell, 'STUDENT_ID = "later"']) is None
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def nb(cells: list[str]) -> str:
+    return json.dumps(
+        {
+            "cells": [{"cell_type": "code", "source": c, "metadata": {}} for c in cells],
+            "metadata": {"multilevel": {"exercise": "tiny-units"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+def test_pathological_files_become_a_reason(tmp_path):
+    cases = {
+        "deep.ipynb": ('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}", "not valid JSON"),
+        "huge.ipynb": (nb(["STUDENT_ID = 'h'", "x = '" + "y" * 2_000_000 + "'"]), "characters"),
+        "many.ipynb": (nb(["STUDENT_ID = 'm'"] + ["x = 1"] * 5_000), "code cells"),
+        "text.txt": ("an essay", "not a Jupyter notebook"),
+        "list.ipynb": ("[1, 2]", "not a Jupyter notebook"),
+        "binary.ipynb": ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "JSON"),
+    }
+    for name, (text, words) in cases.items():
+        sub = read_submission(write(tmp_path / name, text), tmp_path)
+        assert sub.problem is not None and words in sub.problem, (name, sub.problem)
+    ok = read_submission(
+        write(tmp_path / "ok.ipynb", nb(["STUDENT_ID = 'ok'", "q1 = 1"])), tmp_path
+    )
+    assert ok.problem is None and ok.student_id_literal == "ok" and len(ok.sources) == 2
+
+
+def test_odd_file_names_are_listed_and_litter_is_not(tmp_path):
+    for name in ("..\\..\\evil.ipynb", ".hidden.ipynb", "a b.ipynb", ".DS_Store", "sub/x.ipynb"):
+        write(tmp_path / "subs" / name, "{}")
+    write(tmp_path / "subs" / ".ipynb_checkpoints" / "x-checkpoint.ipynb", "{}")
+    found = [
+        p.relative_to(tmp_path / "subs").as_posix()
+        for p in list_submissions(tmp_path / "subs", tmp_path / "out")
+    ]
+    assert sorted(found) == sorted(
+        ["..\\..\\evil.ipynb", ".hidden.ipynb", "a b.ipynb", "sub/x.ipynb"]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Signed results
+# --------------------------------------------------------------------------------------------
+def result(points: float = 0.0) -> SubmissionResult:
+    return SubmissionResult(
+        file="a.ipynb",
+        sha256="abc",
+        student_id="ada",
+        exercise="tiny-units",
+        questions=(QuestionResult("q1", "correct", points, 2.0, "ok"),),
+    )
+
+
+def test_only_results_signed_with_the_key_are_resumed(tmp_path):
+    key = _store.load_key(tmp_path / "state" / "results.key")
+    assert (
+        key is not None and oct((tmp_path / "state" / "results.key").stat().st_mode)[-3:] == "600"
+    )
+    path = tmp_path / "out" / ".results" / "a.json"
+    assert _store.save_result(path, result(0.0), "tiny-units", "fp", key)
+    assert _store.load_result(path, "abc", "tiny-units", "fp", key) == result(0.0)
+    # A forged score, with or without a new MAC made up by the forger, is not trusted.
+    stored = json.loads(path.read_text())
+    stored["payload"]["result"]["questions"][0]["points"] = 2.0
+    path.write_text(json.dumps(stored))
+    assert _store.load_result(path, "abc", "tiny-units", "fp", key) is None
+    other = _store.load_key(tmp_path / "elsewhere.key")
+    _store.save_result(path, result(2.0), "tiny-units", "fp", other)
+    assert _store.load_result(path, "abc", "tiny-units", "fp", key) is None
+    assert _store.load_result(path, "abc", "tiny-units", "fp", None) is None
+
+
+def test_key_file_location_is_outside_the_output_and_overridable(tmp_path, monkeypatch):
+    monkeypatch.delenv(_store.KEY_ENV, raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert _store.default_key_file() == tmp_path / "state" / "multilevel-grade" / "results.key"
+    monkeypatch.setenv(_store.KEY_ENV, str(tmp_path / "k"))
+    assert _store.default_key_file() == tmp_path / "k"
+
+
+def test_unwritable_results_folder_only_stops_resume(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".results").write_text("a file where the folder should be")
+    key = _store.load_key(tmp_path / "k")
+    assert not _store.save_result(out / ".results" / "a.json", result(), "tiny-units", "fp", key)
+
+
+# --------------------------------------------------------------------------------------------
+# Answers must be computed
+# --------------------------------------------------------------------------------------------
+def graded(grader: Grader, student_id: str, answers: dict) -> tuple[QuestionResult, ...]:
+    questions, problem = grader.score(answers, student_id)
+    assert problem is None
+    return questions
+
+
+@pytest.mark.parametrize("policy", ["flag", "zero"])
+def test_typed_in_numbers_are_flagged_and_computed_ones_pass(policy):
+    grader = Grader(TINY, policy)
+    for student in ("ada", "bob", "cy"):
+        own = answers_for(student)
+        questions = graded(grader, student, own)
+        assert all(q.status == "correct" for q in questions)
+        variant = grader.choose_variant(student)
+        # Computed: the second run's answers follow the variant's data.
+        same, problem = grader.check_variant(questions, answers_for(variant), variant, student)
+        assert problem is None and same == questions
+        # Typed in: the second run gives the same numbers again.
+        after, problem = grader.check_variant(questions, own, variant, student)
+        assert problem is not None and problem[0] == "typed_in"
+        flagged = {q for q in ("q1", "q3") if q in problem[1]}
+        assert flagged and "q2" not in problem[1]  # multiple choice is exempt
+        by_id = {q.question: q for q in after}
+        assert by_id["q2"].points == 1
+        for q in flagged:
+            assert by_id[q].points == (0 if policy == "zero" else by_id[q].max_points)
+
+
+def test_a_variant_that_agrees_on_a_question_does_not_check_it():
+    grader = Grader(TINY)
+    own = answers_for("ada")
+    questions = graded(grader, "ada", own)
+    # Find an id whose q3 equals ada's (1 in 7 do) and whose q1 differs.
+    twin = next(
+        f"twin-{i}"
+        for i in range(500)
+        if answers_for(f"twin-{i}")["q3"] == own["q3"]
+        and answers_for(f"twin-{i}")["q1"] != own["q1"]
+    )
+    _, problem = grader.check_variant(questions, own, twin, "ada")
+    assert problem is not None and "q1" in problem[1] and "q3" not in problem[1]
+
+
+# --------------------------------------------------------------------------------------------
+# The sandbox's command line and scratch folders
+# --------------------------------------------------------------------------------------------
+def test_sandbox_command_isolates_and_hides_the_keys(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    keys = _sandbox.keys_folder()
+    args = _sandbox.bwrap_command(
+        "bwrap",
+        comm=tmp_path / "c",
+        work=tmp_path / "w",
+        lib=lib,
+        limits=_sandbox.Limits(),
+        hide=[keys],
+    )
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"):
+        assert flag in args
+    assert args[args.index("--tmpfs", args.index(str(keys)) - 2) + 1] == str(keys)
+    writable = [args[i + 2] for i, a in enumerate(args) if a == "--bind"]
+    assert writable == [str(tmp_path / "c")]
+    shown = {args[i + 2] for i, a in enumerate(args) if a == "--ro-bind"}
+    assert str(Path.home()) not in shown and "/" not in shown and "/tmp" not in shown
+    assert str(Path(__file__).resolve().parents[1]) not in shown  # not the working tree
+
+
+def test_limits_apply_in_a_child():
+    code = (
+        "import resource; from multilevel.grade._sandbox import Limits\n"
+        "Limits(memory_mb=1000, cpu_seconds=7, output_mb=3).apply()\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20,"
+        " resource.getrlimit(resource.RLIMIT_CPU)[0],"
+        " resource.getrlimit(resource.RLIMIT_FSIZE)[0] // 2**20)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1000", "7", "3"]
+
+
+def test_scratch_of_dead_runs_is_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / f"run-{dead.pid}-abc" / "s" / "w").mkdir(parents=True)
+    (tmp_path / f"run-{dead.pid}-abc" / "s" / "w").chmod(0o500)
+    (tmp_path / f"run-{os.getpid()}-mine").mkdir()
+    assert _sandbox.clean_stale_runs(tmp_path) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [f"run-{os.getpid()}-mine"]
+
+
+def test_a_scratch_folder_made_by_someone_else_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(_sandbox, "scratch_base", lambda: tmp_path / "shared")
+    (tmp_path / "shared").mkdir(mode=0o777)
+    (tmp_path / "shared").chmod(0o777)  # as a hostile user on a shared /tmp would leave it
+    run = _sandbox.new_run_dir()
+    try:
+        assert tmp_path / "shared" not in run.parents
+    finally:
+        _sandbox.remove_tree(run)
+    (tmp_path / "shared").chmod(0o700)
+    run = _sandbox.new_run_dir()
+    assert run.parent == tmp_path / "shared"
