@@ -1,0 +1,177 @@
+"""Formula parsing, design matrices, clear errors, and the bad inputs found on the old ml.fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from multilevel.datasets import radon
+from multilevel.formula import build_design, parse_formula
+from multilevel.lmm import fit_formula
+from multilevel.models import ModelError
+from simdata import as_generator, faculty_salaries
+
+
+@pytest.fixture(scope="module")
+def salaries() -> pd.DataFrame:
+    data = faculty_salaries(n_departments=12, faculty_per_department=(10, 25), seed=5).data.copy()
+    rng = as_generator(6)
+    data["rank"] = rng.choice(["assistant", "associate", "full"], size=len(data))
+    data["size"] = rng.integers(10, 60, size=12).astype(float)[data["department"].cat.codes]
+    data["salary"] = data["salary"] + 50.0 * data["size"]
+    return data
+
+
+def test_parse_splits_fixed_and_random_parts():
+    parsed = parse_formula("y ~ x1*x2 + C(c) + (1 + x1 | g)")
+    assert (parsed.response, parsed.fixed, parsed.group) == ("y", "x1*x2 + C(c)", "g")
+    assert [(t.expression, t.correlated) for t in parsed.random] == [("1 + x1", True)]
+    parsed = parse_formula("y ~ (1 | g) + x + (0 + x | g)")
+    assert parsed.fixed == "x"
+    assert [t.expression for t in parsed.random] == ["1", "0 + x"]
+    assert parse_formula("y ~ x + (1 + x || g)").random[0].correlated is False
+
+
+def test_design_names_terms_as_formulaic_does(salaries):
+    design = build_design(
+        parse_formula("salary ~ experience * rank + size + (1 + experience || department)"),
+        salaries,
+    )
+    assert design.fixed_names == (
+        "Intercept", "experience", "rank[T.associate]", "rank[T.full]", "size",
+        "experience:rank[T.associate]", "experience:rank[T.full]",
+    )  # fmt: skip
+    assert design.random_names == ("Intercept", "experience")
+    assert design.blocks == ((0,), (1,))
+    assert design.X.shape == (len(salaries), 7)
+
+
+@pytest.mark.parametrize(
+    ("formula", "words"),
+    [
+        ("salary ~ experince + (1 | department)", "experince"),
+        ("salary ~ experience + (1 | department) + (1 | rank)", "vc_formula"),
+        ("salary ~ experience + (experience | department:rank)", "vc_formula"),
+        ("salary ~ experience + (experience | department/rank)", "lmer"),
+        ("salary ~ experience + (1 + (1 | rank) | department)", "nested"),
+        ("experience + (1 | department)", "response"),
+        ("salary ~ salary + experience + (1 | department)", "response"),
+        ("salary ~ experience + (0 + salary | department)", "response"),
+        ("salary ~ experience | department", "parentheses"),
+        ("salary ~ experience", "no random term"),
+        ("salary ~ experience + (1 | department) + (1 | department)", "more than one"),
+    ],
+)
+def test_bad_formulas_get_a_clear_model_error(salaries, formula, words):
+    with pytest.raises(ModelError, match=words):
+        fit_formula(formula, salaries)
+
+
+def test_model_error_says_what_is_supported(salaries):
+    with pytest.raises(ModelError, match=r"\(1 \+ x \|\| g\)"):
+        fit_formula("salary ~ experience + (1 + (1 | rank) | department)", salaries)
+
+
+def test_group_constant_predictor_fits(salaries):
+    """A department-level predictor: the old ml.fit raised ZeroDivisionError here."""
+    res = fit_formula("salary ~ experience + size + (1 | department)", salaries)
+    assert np.isfinite(res.fixed_effects.loc["size", "std_error"])
+    assert res.group_sd["Intercept"] > 0
+
+
+def test_gelman_hill_uranium_model():
+    """Gelman & Hill 12.6: county-level log uranium explains most of the county variation."""
+    homes = radon()
+    without = fit_formula("log_radon ~ floor + (1 | county)", homes)
+    with_u = fit_formula("log_radon ~ floor + log_uranium + (1 | county)", homes)
+    assert with_u.fixed_effects.loc["log_uranium", "estimate"] == pytest.approx(0.72, abs=0.01)
+    assert with_u.group_sd["Intercept"] == pytest.approx(0.16, abs=0.01)
+    assert without.group_sd["Intercept"] == pytest.approx(0.33, abs=0.01)
+
+
+@pytest.mark.parametrize("formula", [
+    "salary ~ t + (1 | department)",
+    "salary ~ t + (1 + t | department)",
+    "salary ~ t + (0 + t | department)",
+])  # fmt: skip
+def test_predictor_shifted_by_1e8_gives_the_same_fit(salaries, formula):
+    """Timestamps: x + 1e8 changes only the intercept (the old ml.fit refused such x)."""
+    base = fit_formula(formula, salaries.assign(t=salaries["experience"].astype(float)))
+    shifted = fit_formula(formula, salaries.assign(t=salaries["experience"] + 1e8))
+    if "0 + t" in formula:
+        # (0 + t | g) is a different model once t moves: only check it fits and is finite.
+        assert np.isfinite(shifted.loglik) and shifted.group_sd["t"] >= 0
+        return
+    assert shifted.fixed_effects.loc["t", "estimate"] == pytest.approx(
+        base.fixed_effects.loc["t", "estimate"], rel=1e-6
+    )
+    assert shifted.residual_sd == pytest.approx(base.residual_sd, rel=1e-6)
+    if "t" in base.group_sd:
+        assert shifted.group_sd["t"] == pytest.approx(base.group_sd["t"], rel=1e-5)
+    # Moving t moves the intercept (and its SD) but not the model: the same likelihood.
+    assert shifted.loglik == pytest.approx(base.loglik, rel=1e-9)
+
+
+def test_duplicate_column_names_are_a_model_error(salaries):
+    doubled = pd.concat([salaries, salaries[["experience"]]], axis=1)
+    with pytest.raises(ModelError, match="more than one column named"):
+        fit_formula("salary ~ experience + (1 | department)", doubled)
+
+
+def test_complex_response_is_a_model_error(salaries):
+    data = salaries.assign(salary=salaries["salary"] + 1j)
+    with pytest.raises(ModelError, match="complex"):
+        fit_formula("salary ~ experience + (1 | department)", data)
+
+
+def test_tiny_response_scale_gives_the_scaled_fit(salaries):
+    """y * 1e-300: every estimate scales with y (the old ml.fit said 'no noise')."""
+    formula = "salary ~ experience + (1 + experience | department)"
+    base = fit_formula(formula, salaries)
+    tiny = fit_formula(formula, salaries.assign(salary=salaries["salary"] * 1e-300))
+    assert tiny.residual_sd / 1e-300 == pytest.approx(base.residual_sd, rel=1e-8)
+    assert (tiny.group_sd / 1e-300).to_numpy() == pytest.approx(base.group_sd.to_numpy(), rel=1e-6)
+    assert tiny.correlation == pytest.approx(base.correlation, abs=1e-6)
+    assert (tiny.fixed_effects["std_error"] / 1e-300).to_numpy() == pytest.approx(
+        base.fixed_effects["std_error"].to_numpy(), rel=1e-6
+    )
+    assert (tiny.group_lines["experience_se"] / 1e-300).to_numpy() == pytest.approx(
+        base.group_lines["experience_se"].to_numpy(), rel=1e-6
+    )
+
+
+def test_missing_values_are_dropped_with_a_note(salaries):
+    data = salaries.copy()
+    data.loc[data.index[:3], "experience"] = np.nan
+    res = fit_formula("salary ~ experience + (1 | department)", data)
+    assert res.n_obs == len(data) - 3
+    assert any("3 rows" in note for note in res.notes)
+
+
+def test_predict_uses_group_deviations_for_known_groups_only(salaries):
+    res = fit_formula("salary ~ experience + rank + (1 + experience | department)", salaries)
+    rows = salaries.head(4)
+    population = res.predict(rows, random=False)
+    known = res.predict(rows)
+    line = res.group_lines.loc[rows["department"]]
+    expected = population + res.random_effects.loc[rows["department"], "Intercept"].to_numpy()
+    expected += (
+        res.random_effects.loc[rows["department"], "experience"].to_numpy()
+        * rows["experience"].to_numpy()
+    )
+    assert known == pytest.approx(expected)
+    assert line["experience"].to_numpy() == pytest.approx(
+        res.fixed_effects.loc["experience", "estimate"]
+        + res.random_effects.loc[rows["department"], "experience"].to_numpy()
+    )
+    new = res.predict(rows.assign(department="Nowhere"))
+    assert new == pytest.approx(population)
+    with pytest.raises(ModelError, match="new data"):
+        res.predict(rows.assign(rank="emeritus"))
+
+
+def test_summary_is_plain_text(salaries):
+    res = fit_formula("salary ~ experience + (1 + experience | department)", salaries)
+    text = res.summary()
+    assert "REML" in text and "Correlation" in text and "experience" in text

@@ -1,0 +1,180 @@
+"""fit_formula agrees with R's lme4 on every number it reports, for several predictors.
+
+lme4 refits the same data on every run (``tests/lme4/fit_formula_lme4.R``, once per session):
+simulated salaries with a categorical and a department-level predictor and an interaction,
+lme4's own ``sleepstudy``, and Gelman & Hill's radon data. Every reported number must agree to
+1e-4 relative, with an absolute floor of 1e-4 of the value's natural scale where a value is
+near 0 (as in ``test_lme4.py``). Terms are compared in order (lme4 and formulaic order them the
+same way; both names are shown on a mismatch).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from multilevel.lmm import FormulaFit, fit_formula
+from tests.lme4 import formula_reference as ref
+from tests.lme4.reference import lme4_missing
+
+pytestmark = pytest.mark.xdist_group("lme4_formula")
+
+RTOL = 1e-4
+FLOOR = 1e-4
+#: On a singular fit the likelihood is flat in the SD at zero (see test_lme4.py).
+BOUNDARY_FLOOR = 1e-3
+
+CASES = ref.cases()
+IDS = [case.id for case in CASES]
+
+
+@pytest.fixture(scope="session")
+def formula_data(tmp_path_factory) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """The data sets and lme4's fits of every case (R runs once per session)."""
+    reason = lme4_missing()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but lme4 cannot run: {reason}")
+        pytest.skip(f"lme4 comparison skipped: {reason}")
+    workdir = tmp_path_factory.mktemp("lme4_formula")
+    data = ref.datasets(workdir)
+    fits = ref.run_lme4(CASES + ref.profile_cases() + ref.glmm_cases(), data, workdir)
+    return data, fits
+
+
+@pytest.mark.slow
+def test_lme4_runs(formula_data):
+    """Sets up R once (about 15 s): every case has an lme4 fit."""
+    _, fits = formula_data
+    missing = [case.id for case in CASES if case.id not in fits]
+    assert not missing, missing
+
+
+_FITS: dict[str, FormulaFit] = {}
+
+
+def ours(case: ref.Case, data: pd.DataFrame) -> FormulaFit:
+    """Our fit of a case, fitted once per session."""
+    if case.id not in _FITS:
+        _FITS[case.id] = fit_formula(case.formula, data, reml=case.reml)
+    return _FITS[case.id]
+
+
+def check(rows: list[tuple[str, float, float, float]], title: str) -> None:
+    """Rows of (quantity, ours, lme4, absolute floor): fail with the whole table on a mismatch."""
+    table = pd.DataFrame(rows, columns=["quantity", "ours", "lme4", "floor"]).set_index("quantity")
+    table["difference"] = table["ours"] - table["lme4"]
+    allowed = np.maximum(RTOL * table["lme4"].abs(), table["floor"])
+    table["ok"] = (table["ours"].isna() & table["lme4"].isna()) | (
+        table["difference"].abs() <= allowed
+    )
+    if not table["ok"].all():
+        with pd.option_context("display.width", 200, "display.max_rows", 500):
+            text = table[~table["ok"]].to_string(float_format="{:.8g}".format)
+        pytest.fail(f"{title}: fit_formula disagrees with lme4\n{text}", pytrace=False)
+
+
+def term_scales(fit: FormulaFit, case, data) -> np.ndarray:
+    """Natural scale of each varying term's SD: residual SD per RMS of its column."""
+    design = fit._internals.design
+    rms = np.sqrt(np.mean(design.Z**2, axis=0))
+    return fit.residual_sd / rms
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_fixed_effects_agree(formula_data, case):
+    data, fits = formula_data
+    theirs, fit = fits[case.id], ours(case, data[case.dataset])
+    table = fit.fixed_effects
+    assert len(table) == len(theirs["fixed_names"]), (list(table.index), theirs["fixed_names"])
+    rows = []
+    for i, (name, r_name) in enumerate(zip(table.index, theirs["fixed_names"], strict=True)):
+        se = theirs["std_error"][i]
+        rows.append(
+            (
+                f"{name} ({r_name}) estimate",
+                table["estimate"].iloc[i],
+                theirs["estimate"][i],
+                FLOOR * se,
+            )
+        )
+        rows.append((f"{name} ({r_name}) std_error", table["std_error"].iloc[i], se, 0.0))
+    check(rows, case.id)  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_variance_components_and_likelihood_agree(formula_data, case):
+    data, fits = formula_data
+    theirs, fit = fits[case.id], ours(case, data[case.dataset])
+    scales = term_scales(fit, case, data)
+    floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
+    assert len(fit.group_sd) == len(theirs["group_sd"])
+    rows = [
+        (f"SD {name} ({r_name})", fit.group_sd.iloc[i], theirs["group_sd"][i], floor * scales[i])
+        for i, (name, r_name) in enumerate(zip(fit.group_sd.index, theirs["sd_names"], strict=True))
+    ]
+    rows += [
+        ("residual SD", fit.residual_sd, theirs["residual_sd"], 0.0),
+        ("loglik", fit.loglik, theirs["loglik"], 0.0),
+        ("AIC", fit.aic, theirs["aic"], 0.0),
+        ("BIC", fit.bic, theirs["bic"], 0.0),
+        ("n_obs", fit.n_obs, theirs["n_obs"], 0.0),
+        ("n_groups", fit.n_groups, theirs["n_groups"], 0.0),
+    ]
+    r_names = [_name(n) for n in theirs["sd_names"]]
+    if theirs["correlation"] and not theirs["singular"]:
+        for v1, v2, value in zip(
+            theirs["cor_var1"], theirs["cor_var2"], theirs["correlation"], strict=True
+        ):
+            a, b = r_names.index(_name(v1)), r_names.index(_name(v2))
+            corr = fit.correlation
+            mine = corr if isinstance(corr, float) else corr.iloc[a, b]
+            rows.append((f"correlation {v1} {v2}", mine, value, FLOOR))
+    else:
+        has_corr = isinstance(fit.correlation, pd.DataFrame) or fit.correlation is not None
+        assert has_corr == bool(theirs["correlation"]), fit.correlation
+    assert fit.boundary == bool(theirs["singular"]), fit.notes
+    check(rows, case.id)  # fmt: skip
+
+
+def _name(r_name: str) -> str:
+    return "Intercept" if r_name == "(Intercept)" else r_name
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_group_effects_agree(formula_data, case):
+    """Conditional modes, their conditional SDs (condVar) and each group's coefficients."""
+    data, fits = formula_data
+    theirs, fit = fits[case.id], ours(case, data[case.dataset])
+    scales = term_scales(fit, case, data)
+    floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
+    terms = list(fit.random_effects.columns)
+    r_terms = [_name(t) for t in theirs["re_term"]]
+    effects = fit.random_effects.set_axis(fit.random_effects.index.astype(str), axis=0)
+    lines = fit.group_lines.set_axis(fit.group_lines.index.astype(str), axis=0)
+    rows = []
+    for group, term, value, sd in zip(
+        theirs["re_group"], r_terms, theirs["re_value"], theirs["re_sd"], strict=True
+    ):
+        j = terms.index(term)
+        rows.append((f"{group} {term} mode", effects.loc[group, term], value, FLOOR * scales[j]))
+        rows.append(
+            (f"{group} {term} condsd", lines.loc[group, f"{term}_se"], sd, floor * scales[j])
+        )
+    fixed = list(fit.fixed_effects.index)
+    se = fit.fixed_effects["std_error"].to_numpy()
+    for g, group in enumerate(theirs["coef_groups"]):
+        for k, name in enumerate(fixed):
+            extra = FLOOR * scales[terms.index(name)] if name in terms else 0.0
+            rows.append(
+                (
+                    f"{group} coef {name}",
+                    lines.loc[group, name],
+                    theirs["coef"][g, k],
+                    FLOOR * se[k] + extra,
+                )
+            )
+    check(rows, case.id)  # fmt: skip
