@@ -27,9 +27,9 @@ import scipy.stats
 
 from multilevel import lmm_engine
 from multilevel.formula import Design, build_design, parse_formula
-from multilevel.models import ModelError
+from multilevel.models import LikelihoodRatioTest, ModelError
 
-__all__ = ["FormulaFit", "fit_formula"]
+__all__ = ["FormulaFit", "fit_formula", "likelihood_ratio_test"]
 
 _Z95 = float(scipy.stats.norm.ppf(0.975))
 #: lme4's isSingular() tolerance on the relative Cholesky factor (here on the engine's scale).
@@ -336,3 +336,88 @@ def fit_formula(formula: str, data: pd.DataFrame, *, reml: bool = True) -> Formu
     theta, converged, n_evals = lmm_engine.optimise(pb)
     est = lmm_engine.estimates(pb, theta, converged, n_evals)
     return result_from(design, pb, est, data)
+
+
+def likelihood_ratio_test(smaller: FormulaFit, larger: FormulaFit) -> LikelihoodRatioTest:
+    """Compare two nested formula fits of the same data by a likelihood-ratio test.
+
+    When the fixed effects differ, REML criteria are not comparable, so REML fits are refitted
+    by maximum likelihood (and the note says so); with the same fixed effects the REML fits are
+    compared as they are. The boundary-corrected p-value (a 50:50 chi-squared mixture, Self &
+    Liang 1987) applies when the larger model adds one variance.
+
+    Parameters
+    ----------
+    smaller, larger : FormulaFit
+        Fits from :func:`fit_formula` of the same data; ``smaller`` has fewer parameters.
+
+    Returns
+    -------
+    LikelihoodRatioTest
+
+    Examples
+    --------
+    >>> from simdata import faculty_salaries
+    >>> data = faculty_salaries(n_departments=8, faculty_per_department=20, seed=3).data
+    >>> small = fit_formula("salary ~ experience + (1 | department)", data)
+    >>> large = fit_formula("salary ~ experience + (1 + experience | department)", data)
+    >>> likelihood_ratio_test(small, large).df
+    2
+    """
+    for fit, role in ((smaller, "smaller"), (larger, "larger")):
+        if not isinstance(fit, FormulaFit):
+            raise ModelError(f"{role} must be a FormulaFit, got {type(fit).__name__}")
+    same_data = smaller.n_obs == larger.n_obs and np.array_equal(
+        smaller._internals.design.y, larger._internals.design.y
+    )
+    if not same_data:
+        raise ModelError("smaller and larger must be fitted to the same observations")
+    df = larger.n_params - smaller.n_params
+    extra_fixed = set(smaller.fixed_effects.index) - set(larger.fixed_effects.index)
+    extra_random = set(smaller.group_sd.index) - set(larger.group_sd.index)
+    if df <= 0 or extra_fixed or extra_random:
+        raise ModelError(
+            f"{smaller.formula!r} is not nested in {larger.formula!r}; pass the simpler model "
+            f"as smaller"
+        )
+    fixed_differ = list(smaller.fixed_effects.index) != list(larger.fixed_effects.index)
+    refit = fixed_differ and (smaller.reml or larger.reml)
+    if refit:
+        smaller, larger = (
+            fit_formula(f.formula, f._internals.data, reml=False) if f.reml else f
+            for f in (smaller, larger)
+        )
+    elif smaller.reml != larger.reml:
+        raise ModelError("fit both models by REML or both by ML (reml=...) to compare them")
+    stat = max(2.0 * (larger.loglik - smaller.loglik), 0.0)
+    p = float(scipy.stats.chi2.sf(stat, df))
+    added = len(set(larger.group_sd.index) - set(smaller.group_sd.index))
+    how = (
+        " Both models were refitted by maximum likelihood, because REML likelihoods of models "
+        "with different fixed effects cannot be compared."
+        if refit
+        else ""
+    )
+    if added == 1:
+        lower = float(scipy.stats.chi2.sf(stat, df - 1)) if df > 1 else float(stat <= 0)
+        p_b = 0.5 * lower + 0.5 * p
+        note = (
+            f"The larger model adds a variance, whose 'no variation' value (zero) is at the edge "
+            f"of what a variance can be, so the chi-squared({df}) p-value {p:.3g} is too large; "
+            f"the boundary-corrected p-value (a 50:50 mixture of chi-squared({df - 1}) and "
+            f"chi-squared({df})) is {p_b:.3g}."
+        )
+    else:
+        p_b = p
+        note = f"The chi-squared({df}) p-value is {p:.3g}."
+    return LikelihoodRatioTest(
+        smaller=smaller.formula,
+        larger=larger.formula,
+        loglik_smaller=smaller.loglik,
+        loglik_larger=larger.loglik,
+        statistic=stat,
+        df=df,
+        p_value=p,
+        p_value_boundary=float(p_b),
+        note=note + how,
+    )

@@ -178,3 +178,23 @@ def test_group_effects_agree(formula_data, case):
                 )
             )
     check(rows, case.id)  # fmt: skip
+
+
+PROFILE_CASES = ref.profile_cases()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", PROFILE_CASES, ids=[c.id for c in PROFILE_CASES])
+def test_profile_intervals_agree_to_three_digits(formula_data, case):
+    """confint(method="profile") against lme4's, parameter by parameter, in lme4's order."""
+    data, fits = formula_data
+    theirs = fits[case.id]
+    ours_ci = fit_formula(case.formula, data[case.dataset], reml=case.reml).confint("profile")
+    assert len(ours_ci) == len(theirs["profile_names"])
+    rows = []
+    for i, (name, r_name) in enumerate(zip(ours_ci.index, theirs["profile_names"], strict=True)):
+        for column, key in (("lower", "profile_lower"), ("upper", "profile_upper")):
+            rows.append((f"{name} ({r_name}) {column}", ours_ci[column].iloc[i], theirs[key][i]))
+    table = pd.DataFrame(rows, columns=["quantity", "ours", "lme4"]).set_index("quantity")
+    digits = np.abs(table["ours"] - table["lme4"]) <= 5e-4 * np.abs(table["lme4"])
+    assert digits.all(), table[~digits].to_string()
