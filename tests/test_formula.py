@@ -175,3 +175,20 @@ def test_summary_is_plain_text(salaries):
     res = fit_formula("salary ~ experience + (1 + experience | department)", salaries)
     text = res.summary()
     assert "REML" in text and "Correlation" in text and "experience" in text
+
+
+def test_logistic_model_refuses_what_it_cannot_fit():
+    from multilevel.glmm import fit_glmm
+    from simdata import school_admissions
+
+    data = school_admissions(seed=3).data
+    with pytest.raises(ModelError, match="random intercept only"):
+        fit_glmm("admitted ~ gpa + (1 + gpa | school)", data)
+    with pytest.raises(ModelError, match="0/1"):
+        fit_glmm("gpa ~ volunteer + (1 | school)", data)
+    with pytest.raises(ModelError, match="nAGQ"):
+        fit_glmm("admitted ~ gpa + (1 | school)", data, nAGQ=0)
+    res = fit_glmm("admitted ~ gpa + volunteer + (1 | school)", data)
+    probabilities = res.predict(data.head(5))
+    assert np.all((probabilities > 0) & (probabilities < 1))
+    assert "Logistic" in res.summary()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from multilevel.glmm import fit_glmm
 from multilevel.lmm import FormulaFit, fit_formula
 from tests.lme4 import formula_reference as ref
 from tests.lme4.reference import lme4_missing
@@ -198,3 +199,37 @@ def test_profile_intervals_agree_to_three_digits(formula_data, case):
     table = pd.DataFrame(rows, columns=["quantity", "ours", "lme4"]).set_index("quantity")
     digits = np.abs(table["ours"] - table["lme4"]) <= 5e-4 * np.abs(table["lme4"])
     assert digits.all(), table[~digits].to_string()
+
+
+GLMM_CASES = ref.glmm_cases()
+
+
+@pytest.mark.parametrize("case", GLMM_CASES, ids=[c.id for c in GLMM_CASES])
+def test_logistic_model_agrees_with_glmer(formula_data, case):
+    """Maximum likelihood by adaptive Gauss-Hermite quadrature against glmer (Laplace, 25 points)."""
+    data, fits = formula_data
+    theirs = fits[case.id]
+    fit = fit_glmm(case.formula, data[case.dataset], nAGQ=case.nagq)
+    table = fit.fixed_effects
+    rows = []
+    for i, name in enumerate(table.index):
+        se = theirs["std_error"][i]
+        rows.append(
+            (f"{name} estimate", table["estimate"].iloc[i], theirs["estimate"][i], FLOOR * se)
+        )
+        rows.append((f"{name} std_error", table["std_error"].iloc[i], se, 0.0))
+    rows += [
+        ("SD Intercept", fit.group_sd["Intercept"], theirs["group_sd"][0], FLOOR * 1e-2),
+        ("loglik", fit.loglik, theirs["loglik"], 0.0),
+        ("AIC", fit.aic, theirs["aic"], 0.0),
+        ("BIC", fit.bic, theirs["bic"], 0.0),
+    ]
+    effects = fit.random_effects["Intercept"].set_axis(fit.random_effects.index.astype(str))
+    cond_sd = fit.group_lines["Intercept_se"].set_axis(fit.group_lines.index.astype(str))
+    for group, value, sd in zip(
+        theirs["re_group"], theirs["re_value"], theirs["re_sd"], strict=True
+    ):
+        rows.append((f"{group} mode", effects[group], value, FLOOR * theirs["group_sd"][0]))
+        rows.append((f"{group} condsd", cond_sd[group], sd, FLOOR * theirs["group_sd"][0]))
+    assert fit.boundary == bool(theirs["singular"])
+    check(rows, case.id)  # fmt: skip
