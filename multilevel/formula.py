@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 import formulaic
@@ -227,11 +228,47 @@ class Design:
     n_dropped: int
 
 
-def _variables(expression: str) -> set[str]:
+@functools.lru_cache(maxsize=256)
+def _formula(expression: str) -> formulaic.Formula:
+    """formulaic's parse of an expression, cached: refits of one formula parse it once."""
     try:
-        return set(formulaic.Formula(expression).required_variables)
+        return formulaic.Formula(expression)
     except Exception as error:  # formulaic raises several of its own types
         raise ModelError(f"cannot read {expression!r} as a formula: {error}") from None
+
+
+def _variables(expression: str) -> set[str]:
+    return set(_formula(expression).required_variables)
+
+
+class _ColumnsSpec:
+    """Random-term columns that are just ``1`` and data columns: built without formulaic.
+
+    Has formulaic's ``get_model_matrix`` so that ``predict`` treats both alike.
+    """
+
+    def __init__(self, intercept: bool, columns: tuple[str, ...]) -> None:
+        self.intercept = intercept
+        self.columns = columns
+        self.names = (("Intercept",) if intercept else ()) + columns
+
+    def get_model_matrix(self, data: pd.DataFrame, **_: object) -> pd.DataFrame:
+        parts = [np.ones(len(data))] if self.intercept else []
+        parts += [np.asarray(data[c], dtype=float) for c in self.columns]
+        return pd.DataFrame(np.column_stack(parts), columns=list(self.names), index=data.index)
+
+
+def _simple_columns(expression: str, data: pd.DataFrame) -> _ColumnsSpec | None:
+    """A spec for ``1 + x``, ``0 + x``, ``x``, ``1`` with numeric columns; None otherwise."""
+    tokens = [t.strip() for t in expression.split("+")]
+    intercept = "0" not in tokens and "-1" not in tokens
+    names = tuple(t for t in tokens if t not in ("0", "1", "-1"))
+    numeric = all(
+        t in data.columns and not t.startswith("-") and data[t].dtype.kind in "biuf" for t in names
+    )
+    if not numeric or (not intercept and not names) or len(set(names)) != len(names):
+        return None
+    return _ColumnsSpec(intercept, names)
 
 
 def _check_columns(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
@@ -295,7 +332,11 @@ def _random_design(
 ) -> tuple[np.ndarray, tuple[str, ...], tuple[tuple[int, ...], ...], tuple[object, ...]]:
     columns, names, blocks, specs = [], [], [], []
     for term in parsed.random:
-        matrix = formulaic.model_matrix(term.expression, data)
+        simple = _simple_columns(term.expression, data)
+        if simple is not None:
+            matrix = simple.get_model_matrix(data)
+        else:
+            matrix = formulaic.model_matrix(_formula(term.expression), data)
         if matrix.shape[1] == 0:
             raise ModelError(f"the random term ({term.expression} | {term.group}) has no columns")
         start = len(names)
@@ -303,7 +344,7 @@ def _random_design(
         blocks.extend([indices] if term.correlated else [(i,) for i in indices])
         names.extend(str(c) for c in matrix.columns)
         columns.append(np.asarray(matrix, dtype=float))
-        specs.append(matrix.model_spec)
+        specs.append(simple if simple is not None else matrix.model_spec)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ModelError(
@@ -336,11 +377,13 @@ def build_design(parsed: ParsedFormula, data: pd.DataFrame) -> Design:
             f"the formula {parsed.formula!r} has no random term such as (1 | g); for a model "
             f"without groups use statsmodels.formula.api.ols"
         )
-    complete = data[used].notna().all(axis=1).to_numpy()
-    subset = data.loc[complete, used].reset_index(drop=True)
+    subset = data[used]
+    complete = subset.notna().to_numpy().all(axis=1)
+    if not complete.all():
+        subset = subset.loc[complete].reset_index(drop=True)
     y = _response(parsed, subset)
     try:
-        fixed = formulaic.model_matrix(parsed.fixed, subset)
+        fixed = formulaic.model_matrix(_formula(parsed.fixed), subset)
         Z, random_names, blocks, random_specs = _random_design(parsed, subset)
     except ModelError:
         raise

@@ -186,6 +186,31 @@ def lambda_matrix(theta: np.ndarray, pb: Problem) -> np.ndarray:
     return lam
 
 
+def _group_blocks(lam: np.ndarray, ztz: np.ndarray) -> tuple[float, np.ndarray]:
+    """``sum_j log det M_j`` and ``R_j = Lambda M_j^-1 Lambda'`` for every group.
+
+    1x1 and 2x2 blocks are written out (determinant and inverse in closed form): np.linalg's
+    per-call overhead on tiny matrices would otherwise be most of an evaluation.
+    """
+    q = lam.shape[0]
+    if q == 1:
+        t2 = lam[0, 0] ** 2
+        m = 1.0 + t2 * ztz[:, 0, 0]
+        return float(np.log(m).sum()), (t2 / m)[:, None, None]
+    m = lam.T @ ztz @ lam
+    if q == 2:
+        m11, m12, m22 = 1.0 + m[:, 0, 0], m[:, 0, 1], 1.0 + m[:, 1, 1]
+        det = m11 * m22 - m12 * m12
+        m_inv = np.empty_like(m)
+        m_inv[:, 0, 0], m_inv[:, 1, 1] = m22 / det, m11 / det
+        m_inv[:, 0, 1] = m_inv[:, 1, 0] = -m12 / det
+        return float(np.log(det).sum()), lam @ m_inv @ lam.T
+    m[:, np.arange(q), np.arange(q)] += 1.0
+    chol = np.linalg.cholesky(m)
+    logdet = 2.0 * float(np.log(chol[:, np.arange(q), np.arange(q)]).sum())
+    return logdet, lam @ np.linalg.inv(m) @ lam.T
+
+
 def evaluate(theta: np.ndarray, pb: Problem, *, gradient: bool = True) -> Point:
     """Profiled deviance (REML or ML as ``pb.reml``), its gradient and the estimates at ``theta``.
 
@@ -193,16 +218,11 @@ def evaluate(theta: np.ndarray, pb: Problem, *, gradient: bool = True) -> Point:
     ``Q = sum_j [Z_j'W Z_j - (dof / r2) v_j v_j' - (REML) C_j (X'WX)^-1 C_j']``,
     ``v_j = Z_j'W(y_j - X_j beta)`` and ``C_j = Z_j'W X_j``, all from the per-group sums.
     """
-    p, q = pb.p, pb.q
+    p = pb.p
     lam = lambda_matrix(np.asarray(theta, float), pb)
-    m = lam.T @ pb.ztz @ lam
-    m[:, np.arange(q), np.arange(q)] += 1.0
-    chol = np.linalg.cholesky(m)
-    logdet_m = 2.0 * float(np.log(chol[:, np.arange(q), np.arange(q)]).sum())
-    m_inv = np.linalg.inv(m)
-    R = lam @ m_inv @ lam.T
+    logdet_m, R = _group_blocks(lam, pb.ztz)
     RP = R @ pb.ztxy
-    S = pb.xyxy - np.einsum("gqa,gqb->ab", pb.ztxy, RP)
+    S = pb.xyxy - np.tensordot(pb.ztxy, RP, axes=([0, 1], [0, 1]))
     xtwx = S[:p, :p]
     try:
         chol_x = np.linalg.cholesky(xtwx)
@@ -301,7 +321,8 @@ def _lbfgs(pb: Problem, theta0: np.ndarray) -> tuple[np.ndarray, float, int]:
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000, "maxcor": 20},
+        # Loose: Newton steps polish the answer afterwards (see _newton_polish).
+        options={"ftol": 1e-12, "gtol": 1e-6, "maxiter": 2000, "maxcor": 20},
     )
     return res.x, float(res.fun), int(res.nfev)
 
