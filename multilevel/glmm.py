@@ -30,6 +30,7 @@ import math
 import numpy as np
 import pandas as pd
 import scipy.optimize
+import scipy.sparse
 import scipy.special
 import scipy.stats
 
@@ -122,6 +123,7 @@ class _Data:
     nodes: np.ndarray
     log_weights: np.ndarray
     modes: np.ndarray  # warm start for the next evaluation
+    indicator: scipy.sparse.csr_matrix  # (n, G): sums over each group's rows by one product
 
 
 def _modes(theta: float, eta0: np.ndarray, d: _Data) -> tuple[np.ndarray, np.ndarray]:
@@ -145,14 +147,30 @@ def _deviance(params: np.ndarray, d: _Data) -> float:
     theta, beta = abs(float(params[0])), params[1:]
     eta0 = d.X @ beta
     u, h = _modes(theta, eta0, d)
-    scale = 1.0 / np.sqrt(h)
-    terms = np.empty((d.nodes.size, d.n_groups))
-    for k, z in enumerate(d.nodes):
-        uk = u + z * scale
-        eta = eta0 + theta * uk[d.codes]
-        loglik = np.bincount(d.codes, d.y * eta - np.logaddexp(0.0, eta), d.n_groups)
-        terms[k] = d.log_weights[k] + loglik - 0.5 * uk**2 + 0.5 * z**2
-    return float(-2.0 * scipy.special.logsumexp(terms, axis=0).sum() + np.log(h).sum())
+    # All nodes at once: row k holds every group's u at node k (K x G), then K x n.
+    uk = u[None, :] + d.nodes[:, None] / np.sqrt(h)[None, :]
+    eta = eta0[None, :] + theta * uk[:, d.codes]
+    loglik = (d.y[None, :] * eta - np.logaddexp(0.0, eta)) @ d.indicator
+    terms = (d.log_weights + 0.5 * d.nodes**2)[:, None] + loglik - 0.5 * uk**2
+    if terms.shape[0] == 1:
+        total = terms.sum()
+    else:
+        top = terms.max(axis=0)
+        total = (top + np.log(np.exp(terms - top).sum(axis=0))).sum()
+    return float(-2.0 * total + np.log(h).sum())
+
+
+def _value_and_forward_gradient(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
+    """Deviance and a forward-difference gradient (half the cost of central differences: the
+    optimiser only needs a direction; the Newton polish uses central differences)."""
+    f0 = _deviance(params, d)
+    grad = np.empty_like(params)
+    for i in range(params.size):
+        h = 1e-7 * max(1.0, abs(params[i]))
+        shifted = params.copy()
+        shifted[i] += h
+        grad[i] = (_deviance(shifted, d) - f0) / h
+    return f0, grad
 
 
 def _gradient(params: np.ndarray, d: _Data) -> np.ndarray:
@@ -202,29 +220,42 @@ def _glm_start(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return beta
 
 
-def _optimise(d: _Data, start: np.ndarray) -> tuple[np.ndarray, bool]:
+def _optimise(d: _Data, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Minimise the deviance: ``(params, Hessian there, converged)``."""
     bounds = [(0.0, None)] + [(None, None)] * (start.size - 1)
     res = scipy.optimize.minimize(
-        _deviance, start, args=(d,), jac=_gradient, method="L-BFGS-B", bounds=bounds,
-        options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 500},
+        _value_and_forward_gradient, start, args=(d,), jac=True, method="L-BFGS-B",
+        bounds=bounds, options={"ftol": 1e-13, "gtol": 1e-6, "maxiter": 500},
     )  # fmt: skip
     params = res.x
-    # Newton steps polish the answer beyond what quasi-Newton's stopping rule guarantees.
-    for _ in range(5):
-        grad = _gradient(params, d)
-        free = np.arange(params.size) if params[0] > 0 else np.arange(1, params.size)
-        if np.max(np.abs(grad[free])) < 1e-8:
-            break
-        hess = _hessian(params, d, 1e-5)[np.ix_(free, free)]
-        trial = params.copy()
-        trial[free] -= np.linalg.solve(hess, grad[free])
-        trial[0] = max(trial[0], 0.0)
-        if _deviance(trial, d) > _deviance(params, d):
-            break
-        params = trial
+    hess = _hessian(params, d)
+    # A Newton step with the Hessian the standard errors need anyway polishes the answer
+    # beyond quasi-Newton's stopping rule; the Hessian is redone only after a real move.
     grad = _gradient(params, d)
+    free = np.arange(params.size) if params[0] > 0 else np.arange(1, params.size)
+    trial = params.copy()
+    trial[free] -= np.linalg.solve(hess[np.ix_(free, free)], grad[free])
+    trial[0] = max(trial[0], 0.0)
+    if _deviance(trial, d) < _deviance(params, d):
+        moved = np.max(np.abs(trial - params) / np.maximum(1.0, np.abs(params)))
+        params = trial
+        if moved > 1e-6:
+            hess = _hessian(params, d)
+        grad = _gradient(params, d)
     converged = bool(np.all(np.abs(grad[1:]) < 1e-4) and (params[0] == 0 or abs(grad[0]) < 1e-4))
-    return params, converged
+    return params, hess, converged
+
+
+def _laplace_start(d: _Data, start: np.ndarray) -> np.ndarray:
+    """For many quadrature points, start from the Laplace optimum (cheap, and close)."""
+    laplace = dataclasses.replace(d, nodes=np.zeros(1), log_weights=np.zeros(1))
+    bounds = [(0.0, None)] + [(None, None)] * (start.size - 1)
+    res = scipy.optimize.minimize(
+        _value_and_forward_gradient, start, args=(laplace,), jac=True, method="L-BFGS-B",
+        bounds=bounds, options={"ftol": 1e-12, "gtol": 1e-5},
+    )  # fmt: skip
+    d.modes = laplace.modes
+    return res.x
 
 
 def fit_glmm(formula: str, data: pd.DataFrame, *, nAGQ: int = 1) -> GlmmFit:  # noqa: N803
@@ -264,11 +295,16 @@ def fit_glmm(formula: str, data: pd.DataFrame, *, nAGQ: int = 1) -> GlmmFit:  # 
     d = _Data(
         X=design.X, y=y, codes=design.codes, n_groups=len(design.groups), nodes=nodes,
         log_weights=np.log(weights / math.sqrt(2.0 * math.pi)), modes=np.zeros(len(design.groups)),
+        indicator=scipy.sparse.csr_matrix(
+            (np.ones(y.size), (np.arange(y.size), design.codes)), shape=(y.size, len(design.groups))
+        ),
     )  # fmt: skip
     with single_threaded():
-        params, converged = _optimise(d, np.concatenate([[1.0], _glm_start(design.X, y)]))
+        start = np.concatenate([[1.0], _glm_start(design.X, y)])
+        if nAGQ > 1:
+            start = _laplace_start(d, start)
+        params, hess, converged = _optimise(d, start)
         dev = _deviance(params, d)
-        hess = _hessian(params, d)
         u, h = _modes(params[0], design.X @ params[1:], d)
     return _result(design, nAGQ, params, dev, hess, u, h, converged)
 
