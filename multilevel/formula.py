@@ -34,7 +34,14 @@ import pandas as pd
 
 from multilevel.models import ModelError
 
-__all__ = ["Design", "ParsedFormula", "RandomTerm", "build_design", "parse_formula"]
+__all__ = [
+    "Design",
+    "ParsedFormula",
+    "RandomTerm",
+    "build_design",
+    "keyword_formula",
+    "parse_formula",
+]
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _SUPPORTED = (
@@ -442,3 +449,34 @@ def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
             f"the fixed effects {involved} cannot be told apart in these data (one is a "
             f"combination of the others); drop one of them from the formula"
         )
+
+
+#: The keyword form's mixed models (``ml.fit(..., model=)``) as lme4 random terms.
+KEYWORD_RANDOM = {
+    "varying_intercepts": "(1 | {group})",
+    "varying_slopes": "(0 + {x} | {group})",
+    "varying_both": "(1 + {x} | {group})",
+    "varying_both_uncorrelated": "(1 + {x} || {group})",
+}
+
+
+def keyword_formula(y: str, x: str | None, group: str, model: str) -> str:
+    """The lme4 formula of the lessons' keyword call ``ml.fit(data, y=, x=, group=, model=)``.
+
+    Examples
+    --------
+    >>> keyword_formula("salary", "experience", "department", "varying_both_uncorrelated")
+    'salary ~ experience + (1 + experience || department)'
+    """
+    if model not in KEYWORD_RANDOM:
+        raise ModelError(f"model must be one of {list(KEYWORD_RANDOM)}, got {model!r}")
+    for role, name in (("y", y), ("x", x), ("group", group)):
+        if name is not None and not _NAME.match(str(name)):
+            raise ModelError(
+                f"{role}={name!r} is not a plain column name; rename the column (letters, "
+                f"digits, _ and .) to use it in a formula"
+            )
+    if x is None and model != "varying_intercepts":
+        raise ModelError(f"model={model!r} needs a predictor x")
+    random = KEYWORD_RANDOM[model].format(x=x, group=group)
+    return f"{y} ~ {x if x is not None else 1} + {random}"

@@ -222,7 +222,7 @@ def _crossing(zeta, estimate: float, step: float, bound: float, target: float) -
         if z_outer >= target:
             return scipy.optimize.brentq(
                 lambda v: direction * zeta(v) - target, inner, outer,
-                xtol=1e-9 * max(abs(step), abs(outer)), rtol=1e-10,
+                xtol=1e-7 * max(abs(step), abs(outer)), rtol=1e-8,
             )  # fmt: skip
         if outer == bound:
             return bound
@@ -255,7 +255,7 @@ def _profile_variance(prof: _Profiler, psi_hat: np.ndarray, k: int, base: float,
         if others.size:
             res = scipy.optimize.minimize(
                 objective, start["x"], method="L-BFGS-B", bounds=bounds,
-                options={"ftol": 1e-12, "gtol": 1e-8},
+                options={"ftol": 1e-11, "gtol": 1e-7},
             )  # fmt: skip
             start["x"], dev = res.x, res.fun
         else:

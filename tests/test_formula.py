@@ -192,3 +192,22 @@ def test_logistic_model_refuses_what_it_cannot_fit():
     probabilities = res.predict(data.head(5))
     assert np.all((probabilities > 0) & (probabilities < 1))
     assert "Logistic" in res.summary()
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["varying_intercepts", "varying_slopes", "varying_both", "varying_both_uncorrelated"],
+)
+def test_keyword_form_gives_the_same_fit_as_ml_fit(salaries, model):
+    """The lessons' keyword call, as a formula, reproduces today's ml.fit (which matches lme4)."""
+    import multilevel as ml
+    from multilevel.formula import keyword_formula
+
+    formula = keyword_formula("salary", "experience", "department", model)
+    ours = fit_formula(formula, salaries)
+    old = ml.fit(salaries, y="salary", x="experience", group="department", model=model)
+    assert ours.loglik == pytest.approx(old.loglik, rel=1e-9)
+    assert ours.fixed_effects["estimate"].to_numpy() == pytest.approx(
+        old.fixed_effects["estimate"].to_numpy(), rel=1e-7
+    )
+    assert ours.residual_sd == pytest.approx(old.residual_sd, rel=1e-7)
