@@ -3,8 +3,8 @@
 # Usage:   Rscript fit_formula_lme4.R CASES.json OUT.json
 #
 # CASES.json lists the fits: each has an id, a CSV file, an lme4 formula, REML (TRUE/FALSE),
-# a family ("gaussian" or "binomial"), nAGQ (binomial only) and whether to compute profile
-# confidence intervals. Everything lme4 reports for a fit goes to OUT.json, in lme4's own order
+# a family ("gaussian" or "binomial"), nAGQ (binomial only), whether to compute profile
+# confidence intervals, and how many parametric bootstrap replicates to run (0 for none). Everything lme4 reports for a fit goes to OUT.json, in lme4's own order
 # and names (the Python side compares by position and shows both names).
 
 suppressPackageStartupMessages({
@@ -29,7 +29,7 @@ glmm_control <- glmerControl(optimizer = "bobyqa",
                              tolPwrss = 1e-12,
                              check.conv.singular = "ignore")
 
-describe <- function(fit, profile) {
+describe <- function(fit, profile, boot) {
   coefs <- summary(fit)$coefficients
   vc <- as.data.frame(VarCorr(fit))
   sds <- vc[vc$grp != "Residual" & is.na(vc$var2), ]
@@ -66,6 +66,13 @@ describe <- function(fit, profile) {
     out$profile_lower <- unname(ci[, 1])
     out$profile_upper <- unname(ci[, 2])
   }
+  if (boot > 0) {
+    ci <- suppressWarnings(suppressMessages(
+      confint(fit, method = "boot", nsim = boot, seed = 1, oldNames = FALSE)))
+    out$boot_names <- rownames(ci)
+    out$boot_lower <- unname(ci[, 1])
+    out$boot_upper <- unname(ci[, 2])
+  }
   out
 }
 
@@ -82,7 +89,8 @@ for (case in cases) {
   } else {
     fit <- lmer(form, data = data, REML = case$reml, control = lmm_control)
   }
-  results[[case$id]] <- describe(fit, isTRUE(case$profile))
+  boot <- if (is.null(case$boot)) 0L else as.integer(case$boot)
+  results[[case$id]] <- describe(fit, isTRUE(case$profile), boot)
 }
 
 write_json(list(lme4_version = as.character(packageVersion("lme4")), fits = results),

@@ -35,6 +35,7 @@ class Case:
     family: str = "gaussian"
     nagq: int = 1
     profile: bool = False
+    boot: int = 0
 
 
 def salaries() -> pd.DataFrame:
@@ -125,6 +126,12 @@ def profile_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+def boot_cases() -> list[Case]:
+    """A parametric bootstrap with lme4's bootMer (500 replicates, a few seconds in R)."""
+    formula = "Reaction ~ Days + (Days | Subject)"
+    return [Case("boot sleepstudy", "sleepstudy", formula, formula, boot=500)]
+
+
 def glmm_cases() -> list[Case]:
     """Logistic models with a random intercept, by Laplace and by 25-point quadrature."""
     formula = "admitted ~ gpa + volunteer + (1 | school)"
@@ -161,6 +168,7 @@ def run_lme4(
                 "family": case.family,
                 "nAGQ": case.nagq,
                 "profile": case.profile,
+                "boot": case.boot,
             }
         )
     (workdir / "cases.json").write_text(json.dumps(spec, indent=1))
