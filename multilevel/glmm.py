@@ -98,6 +98,30 @@ class GlmmFit:
             eta[known] += self.random_effects["Intercept"].to_numpy()[where[known]]
         return scipy.special.expit(eta)
 
+    def confint(self, method: str = "wald", level: float = 0.95) -> pd.DataFrame:
+        """Wald intervals for the fixed effects (NaN for the SD, as lme4's ``method="Wald"``).
+
+        Profile and bootstrap intervals are not available for the logistic model yet.
+        """
+        if method != "wald":
+            raise ModelError(
+                f"for the logistic model only method='wald' is available so far, got {method!r}"
+            )
+        if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
+            raise ModelError(f"level must be a number between 0 and 1, got {level!r}")
+        z = float(scipy.stats.norm.ppf(0.5 + float(level) / 2.0))
+        est = self.fixed_effects["estimate"]
+        se = self.fixed_effects["std_error"]
+        names = [f"sd_Intercept|{self._design.parsed.group}", *est.index]
+        table = pd.DataFrame(
+            {
+                "lower": [np.nan, *(est - z * se)],
+                "upper": [np.nan, *(est + z * se)],
+            },
+            index=pd.Index(names, name="parameter"),
+        )
+        return table
+
     def summary(self) -> str:
         """The fit in plain English."""
         method = "Laplace" if self.nAGQ == 1 else f"{self.nAGQ}-point adaptive quadrature"

@@ -335,6 +335,14 @@ def fit_formula(formula: str, data: pd.DataFrame, *, reml: bool = True) -> Formu
     )
     theta, converged, n_evals = lmm_engine.optimise(pb)
     est = lmm_engine.estimates(pb, theta, converged, n_evals)
+    # Relative to the outcome's own spread, so y in units of 1e-300 is fine.
+    if est.sigma < 1e-7 * pb.y_scale:
+        raise ModelError(
+            f"{design.parsed.response!r} is (almost) exactly a function of the predictors and "
+            f"groups: no noise is left around the lines, so a mixed model cannot separate "
+            f"group variation from noise (residual SD {est.sigma:.3g} against an outcome SD of "
+            f"{pb.y_scale:.3g})"
+        )
     return result_from(design, pb, est, data)
 
 

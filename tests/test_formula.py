@@ -211,3 +211,25 @@ def test_keyword_form_gives_the_same_fit_as_ml_fit(salaries, model):
         old.fixed_effects["estimate"].to_numpy(), rel=1e-7
     )
     assert ours.residual_sd == pytest.approx(old.residual_sd, rel=1e-7)
+
+
+@pytest.mark.parametrize("group_effects", [True, False])
+def test_outcome_without_noise_is_a_model_error(group_effects):
+    g = np.repeat(np.arange(6), 10)
+    x = np.tile(np.arange(10.0), 6)
+    y = 3 + 2 * x + (np.arange(6.0)[g] if group_effects else 0.0)
+    with pytest.raises(ModelError, match="no noise"):
+        fit_formula("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+
+
+def test_logistic_wald_intervals():
+    from multilevel.glmm import fit_glmm
+    from simdata import school_admissions
+
+    res = fit_glmm("admitted ~ gpa + (1 | school)", school_admissions(seed=4).data)
+    ci = res.confint("wald")
+    assert list(ci.index) == ["sd_Intercept|school", "Intercept", "gpa"]
+    fe = res.fixed_effects
+    assert ci.loc["gpa", "lower"] == pytest.approx(fe.loc["gpa", "ci_lower"])
+    with pytest.raises(ModelError, match="wald"):
+        res.confint("profile")
