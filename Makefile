@@ -55,7 +55,7 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) scripts/bench_simdata.py
-	@for s in scripts/bench_models.py scripts/bench_explorers.py scripts/bench_grading.py; do \
+	@for s in scripts/bench_models.py scripts/bench_formula.py scripts/bench_explorers.py scripts/bench_grading.py; do \
 		if [ -f $$s ]; then $(PY) $$s || exit 1; fi; done
 
 exercises: $(VENV)/.installed
