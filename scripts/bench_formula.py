@@ -11,9 +11,10 @@ so R's start-up is not counted) and a median over repetitions. ``rel. dLL`` is
   High School and Beyond data lme4 takes about 106 ms for;
 - sleepstudy and radon (Gelman & Hill's uranium model);
 - logistic: ``admitted ~ gpa + volunteer + (1 | school)`` (glmer, nAGQ 1 and 25);
-- profile: ``confint(method = "profile")`` for sleepstudy and radon.
+- profile: ``confint(method = "profile")`` for sleepstudy and radon;
+- bootstrap: ``confint(method = "boot", nsim = 200)`` (parametric) for sleepstudy.
 
-Usage: ``python scripts/bench_formula.py [--markdown] [--quick]``.
+Usage: ``python scripts/bench_formula.py [--markdown] [--quick] [--only LABEL]``.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ run <- switch(kind,
   glmm1 = function() glmer(f, d, family = binomial, nAGQ = 1),
   glmm25 = function() glmer(f, d, family = binomial, nAGQ = 25),
   profile = { m <- lmer(f, d, REML = TRUE)
-              function() suppressWarnings(confint(m, method = "profile")) })
-m <- if (kind == "lmm" || kind == "profile") lmer(f, d, REML = TRUE) else run()
+              function() suppressWarnings(confint(m, method = "profile")) },
+  boot = { m <- lmer(f, d, REML = TRUE)
+           function() suppressWarnings(confint(m, method = "boot", nsim = 200)) })
+m <- if (kind %in% c("lmm", "profile", "boot")) lmer(f, d, REML = TRUE) else run()
 times <- sapply(seq_len(reps), function(i) { t0 <- cpu(); run(); cpu() - t0 })
 cat(sprintf('{"seconds": %.9g, "loglik": %.12g}', median(times), as.numeric(logLik(m))))
 """
@@ -138,6 +141,9 @@ def cases(tmp: Path, quick: bool) -> list[tuple]:
             rows.append(("profile sleepstudy", sleep, "Reaction ~ Days + (Days | Subject)",
                          "profile", None, 3))  # fmt: skip
         rows.append(("profile radon uranium", radon(), uranium, "profile", None, 3))
+        if sleep is not None:
+            rows.append(("bootstrap sleepstudy 200", sleep, "Reaction ~ Days + (Days | Subject)",
+                         "boot", None, 1))  # fmt: skip
     return rows
 
 
@@ -147,6 +153,8 @@ def ours(data: pd.DataFrame, formula: str, kind: str):
     if kind.startswith("glmm"):
         return lambda: fit_glmm(formula, data, nAGQ=int(kind[4:]))
     fit = fit_formula(formula, data)
+    if kind == "boot":
+        return lambda: fit.confint("bootstrap", n_boot=200)
     return lambda: fit.confint("profile")
 
 
@@ -186,6 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes, no profiles")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--only", default="", help="run only the cases whose label has this")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     (tmp / "bench.R").write_text(R_SCRIPT)
@@ -198,6 +207,8 @@ def main() -> None:
     else:
         print(f"{columns[0]:26s} " + " ".join(f"{c:>10s}" for c in columns[1:]))
     for label, data, formula, kind, sm, reps in cases(tmp, args.quick):
+        if args.only not in label:
+            continue
         t_ours = _time(ours(data, formula, kind), reps)
         big = len(data) > 5000
         t_sm = statsmodels_time(data, sm, 1 if big or args.quick else 3)
