@@ -199,20 +199,26 @@ def _rebuild(spec: Any, data: pd.DataFrame, what: str) -> np.ndarray:
 def _correlation(corr: np.ndarray, names: tuple[str, ...], blocks) -> float | pd.DataFrame | None:
     if all(len(block) == 1 for block in blocks):
         return None
+    corr = np.clip(corr, -1.0, 1.0)
     if len(names) == 2:
         return float(corr[0, 1])
     return pd.DataFrame(corr, index=list(names), columns=list(names))
 
 
-def _boundary_notes(pb, theta, sd: pd.Series, corr) -> tuple[bool, list[str]]:
+def _boundary_notes(pb, theta, names: tuple[str, ...]) -> tuple[bool, list[str]]:
+    """lme4's isSingular (a diagonal entry of Lambda near 0), in words: which SDs are 0, or
+    that the varying terms are perfectly correlated."""
     singular = bool(np.any(theta[pb.diagonal] < _SINGULAR_TOL))
     if not singular:
         return False, []
-    zero = [name for name, value in sd.items() if value <= 1e-4 * max(sd.max(), 1e-300)]
+    lam = lmm_engine.lambda_matrix(theta, pb)
+    relative_sd = np.sqrt(np.diag(lam @ lam.T))  # per SD of noise, on the engine's scale
+    zero = [name for name, value in zip(names, relative_sd, strict=True) if value < _SINGULAR_TOL]
     notes = [
         "The fit is at a boundary of what a variance can be (lme4 calls it singular): "
         + (
-            f"the SD between groups of {', '.join(zero)} is estimated as (practically) 0"
+            f"the SD between groups of {' and '.join(zero)} "
+            f"{'is' if len(zero) == 1 else 'are'} estimated as (practically) 0"
             if zero
             else "the varying terms are estimated as perfectly correlated (a correlation of +-1)"
         )
@@ -258,7 +264,7 @@ def result_from(
     names = design.random_names
     sd = pd.Series(est.re_sd, index=list(names), name="group_sd")
     corr = _correlation(est.re_corr, names, design.blocks)
-    boundary, notes = _boundary_notes(pb, est.theta, sd, corr)
+    boundary, notes = _boundary_notes(pb, est.theta, names)
     if design.n_dropped:
         notes.insert(0, f"{design.n_dropped} rows with a missing value were left out.")
     if not est.converged:

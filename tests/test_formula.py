@@ -233,3 +233,17 @@ def test_logistic_wald_intervals():
     assert ci.loc["gpa", "lower"] == pytest.approx(fe.loc["gpa", "ci_lower"])
     with pytest.raises(ModelError, match="wald"):
         res.confint("profile")
+
+
+def test_boundary_notes_say_which_part_is_at_its_edge():
+    tiny = faculty_salaries(
+        n_departments=10, faculty_per_department=15, base_sd=50, raise_sd=20, seed=303
+    ).data
+    res = fit_formula("salary ~ experience + (1 | department)", tiny)
+    assert res.boundary and "SD between groups of Intercept is" in res.notes[0]
+    small = faculty_salaries(
+        n_departments=10, faculty_per_department=15, base_sd=1500, raise_sd=80, seed=506
+    ).data
+    res = fit_formula("salary ~ experience + (1 + experience | department)", small)
+    assert res.boundary and "perfectly correlated" in res.notes[0]
+    assert abs(res.correlation) == 1.0

@@ -123,6 +123,9 @@ def profile_cases() -> list[Case]:
              "Reaction ~ Days + (Days | Subject)", profile=True),
         Case("profile radon", "radon", "log_radon ~ floor + log_uranium + (1 | county)",
              "log_radon ~ floor + log_uranium + (1 | county)", profile=True),
+        Case("profile salaries ||", "salaries",
+             "salary ~ experience + rank + (1 + experience || department)",
+             "salary ~ experience + rank + (1 + experience || department)", profile=True),
     ]  # fmt: skip
 
 
