@@ -34,6 +34,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+# Run as a script, this folder is on sys.path: one CPU-time helper for both model benchmarks.
+from bench_models import _time
+
 from multilevel.datasets import radon
 from multilevel.glmm import fit_glmm
 from multilevel.lmm import fit_formula
@@ -57,17 +60,6 @@ m <- if (kind %in% c("lmm", "profile", "boot")) lmer(f, d, REML = TRUE) else run
 times <- sapply(seq_len(reps), function(i) { t0 <- cpu(); run(); cpu() - t0 })
 cat(sprintf('{"seconds": %.9g, "loglik": %.12g}', median(times), as.numeric(logLik(m))))
 """
-
-
-def _time(fn, reps: int) -> float:
-    """Median CPU seconds per call over ``reps`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return float(np.median(times))
 
 
 def salaries(n_groups: int, size: int) -> pd.DataFrame:
