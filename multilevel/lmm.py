@@ -300,8 +300,15 @@ def result_from(
     )
 
 
-def fit_formula(formula: str, data: pd.DataFrame, *, reml: bool = True) -> FormulaFit:
-    """Fit a linear mixed model written as an lme4 formula.
+def fit_formula(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    reml: bool = True,
+    family: str = "gaussian",
+    nAGQ: int = 1,  # noqa: N803 (lme4's name)
+) -> FormulaFit | Any:
+    """Fit a linear (or, with ``family="binomial"``, logistic) mixed model from an lme4 formula.
 
     Parameters
     ----------
@@ -315,10 +322,15 @@ def fit_formula(formula: str, data: pd.DataFrame, *, reml: bool = True) -> Formu
         One row per observation. Rows with a missing value in a used column are left out.
     reml : bool
         REML (default, as lme4) or maximum likelihood (for comparing fixed effects).
+    family : {"gaussian", "binomial"}
+        ``"binomial"``: a logistic model with a random intercept, fitted by
+        :func:`multilevel.glmm.fit_glmm` (maximum likelihood, ``reml`` does not apply).
+    nAGQ : int
+        Quadrature points per group for ``family="binomial"`` (1 = Laplace, as glmer).
 
     Returns
     -------
-    FormulaFit
+    FormulaFit, or GlmmFit for ``family="binomial"``
 
     Raises
     ------
@@ -332,6 +344,12 @@ def fit_formula(formula: str, data: pd.DataFrame, *, reml: bool = True) -> Formu
     >>> round(float(res.fixed_effects.loc["log_uranium", "estimate"]), 2)
     0.72
     """
+    if family == "binomial":
+        from multilevel.glmm import fit_glmm
+
+        return fit_glmm(formula, data, nAGQ=nAGQ)
+    if family != "gaussian":
+        raise ModelError(f"family must be 'gaussian' or 'binomial', got {family!r}")
     design = build_design(parse_formula(formula), data)
     y = design.y
     if float(np.ptp(y)) == 0.0:

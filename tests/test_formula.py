@@ -247,3 +247,16 @@ def test_boundary_notes_say_which_part_is_at_its_edge():
     res = fit_formula("salary ~ experience + (1 + experience | department)", small)
     assert res.boundary and "perfectly correlated" in res.notes[0]
     assert abs(res.correlation) == 1.0
+
+
+def test_fit_formula_dispatches_the_binomial_family():
+    from multilevel.glmm import GlmmFit, fit_glmm
+    from simdata import school_admissions
+
+    data = school_admissions(seed=5).data
+    formula = "admitted ~ gpa + (1 | school)"
+    res = fit_formula(formula, data, family="binomial", nAGQ=3)
+    assert isinstance(res, GlmmFit) and res.nAGQ == 3
+    assert res.loglik == pytest.approx(fit_glmm(formula, data, nAGQ=3).loglik, rel=1e-12)
+    with pytest.raises(ModelError, match="family"):
+        fit_formula(formula, data, family="poisson")
