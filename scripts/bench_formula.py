@@ -11,7 +11,8 @@ so R's start-up is not counted) and a median over repetitions. ``rel. dLL`` is
   High School and Beyond data lme4 takes about 106 ms for;
 - sleepstudy and radon (Gelman & Hill's uranium model);
 - logistic: ``admitted ~ gpa + volunteer + (1 | school)`` (glmer, nAGQ 1 and 25);
-- profile: ``confint(method = "profile")`` for sleepstudy and radon;
+- profile: ``confint(method = "profile")`` for sleepstudy, radon, and hsb-like with 4 fixed
+  effects (the issue's 12.6 s for lme4);
 - bootstrap: ``confint(method = "boot", nsim = 200)`` (parametric) for sleepstudy.
 
 Usage: ``python scripts/bench_formula.py [--markdown] [--quick] [--only LABEL]``.
@@ -133,6 +134,9 @@ def cases(tmp: Path, quick: bool) -> list[tuple]:
             rows.append(("profile sleepstudy", sleep, "Reaction ~ Days + (Days | Subject)",
                          "profile", None, 3))  # fmt: skip
         rows.append(("profile radon uranium", radon(), uranium, "profile", None, 3))
+        rows.append(("profile hsb-like 4 fixed", hsb_like(),
+                     "mathach ~ meanses + cses + sector + meanses:cses + (1 + cses | school)",
+                     "profile", None, 1))  # fmt: skip
         if sleep is not None:
             rows.append(("bootstrap sleepstudy 200", sleep, "Reaction ~ Days + (Days | Subject)",
                          "boot", None, 1))  # fmt: skip
