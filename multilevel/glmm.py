@@ -87,6 +87,8 @@ class GlmmFit:
     converged: bool
     notes: tuple[str, ...]
     _design: Design | None = dataclasses.field(default=None, repr=False)
+    _state: _Data | None = dataclasses.field(default=None, repr=False)
+    _params: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def predict(self, new_data: pd.DataFrame, *, random: bool = True) -> np.ndarray:
         """Predicted probabilities; known groups get their own intercept when ``random``."""
@@ -99,13 +101,15 @@ class GlmmFit:
         return scipy.special.expit(eta)
 
     def confint(self, method: str = "wald", level: float = 0.95) -> pd.DataFrame:
-        """Wald intervals for the fixed effects (NaN for the SD, as lme4's ``method="Wald"``).
+        """Intervals for the intercept SD and the fixed effects (log-odds scale).
 
-        Profile and bootstrap intervals are not available for the logistic model yet.
+        ``"wald"``: estimate +- z SE for the fixed effects, NaN for the SD (as lme4);
+        ``"profile"``: where the likelihood-ratio statistic crosses its chi-squared(1) quantile,
+        each parameter fixed in turn and the others re-optimised (lme4's profile).
         """
-        if method != "wald":
+        if method not in ("wald", "profile"):
             raise ModelError(
-                f"for the logistic model only method='wald' is available so far, got {method!r}"
+                f"for the logistic model method must be 'wald' or 'profile', got {method!r}"
             )
         if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
             raise ModelError(f"level must be a number between 0 and 1, got {level!r}")
@@ -113,14 +117,16 @@ class GlmmFit:
         est = self.fixed_effects["estimate"]
         se = self.fixed_effects["std_error"]
         names = [f"sd_Intercept|{self._design.parsed.group}", *est.index]
-        table = pd.DataFrame(
-            {
-                "lower": [np.nan, *(est - z * se)],
-                "upper": [np.nan, *(est + z * se)],
-            },
+        if method == "profile":
+            with single_threaded():
+                rows = _profile(self._state, self._params, se.to_numpy(), z)
+            return pd.DataFrame(
+                rows, columns=["lower", "upper"], index=pd.Index(names, name="parameter")
+            )
+        return pd.DataFrame(
+            {"lower": [np.nan, *(est - z * se)], "upper": [np.nan, *(est + z * se)]},
             index=pd.Index(names, name="parameter"),
         )
-        return table
 
     def summary(self) -> str:
         """The fit in plain English."""
@@ -150,17 +156,36 @@ class _Data:
     indicator: scipy.sparse.csr_matrix  # (n, G): sums over each group's rows by one product
 
 
+def _group_objective(u: np.ndarray, theta: float, eta0: np.ndarray, d: _Data) -> np.ndarray:
+    """Each group's log-likelihood plus log-prior of u, up to a constant (to be maximised)."""
+    eta = eta0 + theta * u[d.codes]
+    return np.bincount(d.codes, d.y * eta - np.logaddexp(0.0, eta), d.n_groups) - 0.5 * u * u
+
+
 def _modes(theta: float, eta0: np.ndarray, d: _Data) -> tuple[np.ndarray, np.ndarray]:
-    """Each group's conditional mode of u and the curvature there (Newton, all groups at once)."""
+    """Each group's conditional mode of u and the curvature there.
+
+    Newton's method for all groups at once, each group's step halved until its objective does
+    not get worse: plain Newton from a far-away warm start can overshoot and oscillate.
+    """
     u = d.modes.copy()
+    f = _group_objective(u, theta, eta0, d)
     for _ in range(100):
         mu = scipy.special.expit(eta0 + theta * u[d.codes])
         grad = theta * np.bincount(d.codes, d.y - mu, d.n_groups) - u
         h = 1.0 + theta**2 * np.bincount(d.codes, mu * (1.0 - mu), d.n_groups)
-        step = np.clip(grad / h, -5.0, 5.0)
-        u = u + step
+        step = grad / h
         if np.max(np.abs(step)) < 1e-11:
             break
+        t = np.ones_like(u)
+        for _ in range(40):
+            new = u + t * step
+            f_new = _group_objective(new, theta, eta0, d)
+            worse = f_new < f - 1e-13 * np.abs(f)
+            if not worse.any():
+                break
+            t = np.where(worse, 0.5 * t, t)
+        u, f = new, f_new
     mu = scipy.special.expit(eta0 + theta * u[d.codes])
     h = 1.0 + theta**2 * np.bincount(d.codes, mu * (1.0 - mu), d.n_groups)
     d.modes = u
@@ -229,6 +254,40 @@ def _hessian(params: np.ndarray, d: _Data, delta: float = 1e-4) -> np.ndarray:
                     vals.append(_deviance(p, d))
                 hess[i, j] = hess[j, i] = (vals[0] - vals[1] - vals[2] + vals[3]) / (4 * delta**2)
     return hess
+
+
+def _profile(d: _Data, params: np.ndarray, se: np.ndarray, z: float) -> list[tuple]:
+    """Profile limits for theta and each fixed effect (see GlmmFit.confint)."""
+    from multilevel.intervals import crossing
+
+    base = _deviance(params, d)
+    rows = []
+    for k in range(params.size):
+        others = np.array([i for i in range(params.size) if i != k])
+        bounds = [(0.0, None) if i == 0 else (None, None) for i in others]
+        start = {"x": params[others].copy()}
+
+        def zeta(value: float, k=k, others=others, bounds=bounds, start=start) -> float:
+            def objective(rest: np.ndarray) -> tuple[float, np.ndarray]:
+                full = params.copy()
+                full[others], full[k] = rest, value
+                f0, grad = _value_and_forward_gradient(full, d)
+                return f0, grad[others]
+
+            res = scipy.optimize.minimize(
+                objective, start["x"], jac=True, method="L-BFGS-B", bounds=bounds,
+                options={"ftol": 1e-12, "gtol": 1e-6},
+            )  # fmt: skip
+            start["x"] = res.x
+            return math.copysign(math.sqrt(max(res.fun - base, 0.0)), value - params[k])
+
+        step = z * (se[k - 1] if k else max(0.5 * params[0], 0.05))
+        low = 0.0 if k == 0 else -math.inf
+        lower = crossing(zeta, params[k], step, low, z)
+        start["x"] = params[others].copy()
+        upper = crossing(zeta, params[k], step, math.inf, z)
+        rows.append((lower, upper))
+    return rows
 
 
 def _glm_start(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -330,7 +389,8 @@ def fit_glmm(formula: str, data: pd.DataFrame, *, nAGQ: int = 1) -> GlmmFit:  # 
         params, hess, converged = _optimise(d, start)
         dev = _deviance(params, d)
         u, h = _modes(params[0], design.X @ params[1:], d)
-    return _result(design, nAGQ, params, dev, hess, u, h, converged)
+    fit = _result(design, nAGQ, params, dev, hess, u, h, converged)
+    return dataclasses.replace(fit, _state=d, _params=params)
 
 
 def _result(design, nagq, params, dev, hess, u, h, converged) -> GlmmFit:

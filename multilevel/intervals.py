@@ -206,7 +206,7 @@ def _profiler(fit: Any) -> _Profiler:
     )
 
 
-def _crossing(zeta, estimate: float, step: float, bound: float, target: float) -> float:
+def crossing(zeta, estimate: float, step: float, bound: float, target: float) -> float:
     """Where ``zeta`` reaches ``target`` walking from ``estimate`` towards ``bound``.
 
     zeta is close to linear in the parameter, so secant steps from the estimate (where it is 0)
@@ -268,9 +268,9 @@ def _profile_variance(prof: _Profiler, psi_hat: np.ndarray, k: int, base: float,
     else:
         low_bound = 1e-6 * psi_hat[-1] if kinds[k] == "sigma" else 0.0
         step, high_bound = 0.25 * max(estimate, 1e-3 * psi_hat[-1]), math.inf
-    lower = _crossing(zeta, estimate, step, low_bound, z)
+    lower = crossing(zeta, estimate, step, low_bound, z)
     start["x"] = psi_hat[others].copy()
-    upper = _crossing(zeta, estimate, step, high_bound, z)
+    upper = crossing(zeta, estimate, step, high_bound, z)
     return lower, upper
 
 
@@ -298,9 +298,9 @@ def _profile_fixed(fit: Any, j: int, base: float, z: float) -> tuple[float, floa
         return math.copysign(math.sqrt(max(dev - base, 0.0)), value - est.beta[j])
 
     se = float(np.sqrt(est.beta_cov[j, j]))
-    lower = _crossing(zeta, est.beta[j], z * se, -math.inf, z)
+    lower = crossing(zeta, est.beta[j], z * se, -math.inf, z)
     state["theta"] = est.theta
-    upper = _crossing(zeta, est.beta[j], z * se, math.inf, z)
+    upper = crossing(zeta, est.beta[j], z * se, math.inf, z)
     return lower, upper
 
 

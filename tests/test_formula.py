@@ -232,7 +232,7 @@ def test_logistic_wald_intervals():
     fe = res.fixed_effects
     assert ci.loc["gpa", "lower"] == pytest.approx(fe.loc["gpa", "ci_lower"])
     with pytest.raises(ModelError, match="wald"):
-        res.confint("profile")
+        res.confint("bootstrap")
 
 
 def test_boundary_notes_say_which_part_is_at_its_edge():

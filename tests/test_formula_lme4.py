@@ -257,3 +257,18 @@ def test_bootstrap_matches_bootmer_in_distribution(formula_data):
     )
     table = ours_ci.assign(lme4_lower=lower, lme4_upper=upper, off_width=off / width)
     assert (off <= 0.15 * width).all(), table.to_string()
+
+
+@pytest.mark.slow
+def test_logistic_profile_intervals_agree_to_three_digits(formula_data):
+    """GlmmFit.confint("profile") against glmer's confint(method = "profile") (Laplace)."""
+    data, fits = formula_data
+    case = next(c for c in GLMM_CASES if c.profile)
+    theirs = fits[case.id]
+    ours_ci = fit_glmm(case.formula, data[case.dataset], nAGQ=case.nagq).confint("profile")
+    assert len(ours_ci) == len(theirs["profile_names"])
+    table = ours_ci.assign(lme4_lower=theirs["profile_lower"], lme4_upper=theirs["profile_upper"])
+    ok = np.isclose(table["lower"], table["lme4_lower"], rtol=5e-4, atol=0) & np.isclose(
+        table["upper"], table["lme4_upper"], rtol=5e-4, atol=0
+    )
+    assert ok.all(), table.to_string()
