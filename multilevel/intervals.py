@@ -59,15 +59,20 @@ def parameter_names(fit: Any) -> list[str]:
     return out + ["sigma", *design.fixed_names]
 
 
+def _variance_vector(blocks, re_sd: np.ndarray, re_corr: np.ndarray, sigma: float) -> np.ndarray:
+    """SDs and correlations block by block (lme4's order), then sigma."""
+    out = []
+    for block in blocks:
+        for j, c in enumerate(block):
+            out.append(re_sd[c])
+            out += [re_corr[r, c] for r in block[j + 1 :]]
+    return np.array([*out, sigma])
+
+
 def _variance_values(fit: Any) -> np.ndarray:
     """Current SDs, correlations (lme4's order) and sigma."""
-    design, est = fit._internals.design, fit._internals.estimates
-    out = []
-    for block in design.blocks:
-        for j, c in enumerate(block):
-            out.append(est.re_sd[c])
-            out += [est.re_corr[r, c] for r in block[j + 1 :]]
-    return np.array([*out, est.sigma])
+    est = fit._internals.estimates
+    return _variance_vector(fit._internals.design.blocks, est.re_sd, est.re_corr, est.sigma)
 
 
 def confint(
@@ -335,7 +340,7 @@ def _bootstrap(
         b = rng.standard_normal((n_groups, q)) @ chol.T
         y = mean + np.einsum("ij,ij->i", design.Z, b[design.codes])
         y = y + est.sigma * rng.standard_normal(y.size)
-        draws[i] = _refit_values(fit, pb, Xs, Zs, y, design, est.theta)
+        draws[i] = _refit_values(pb, Xs, Zs, y, design, est.theta)
         if progress:
             _progress_bar(i + 1, n_boot)
     if progress:
@@ -345,7 +350,7 @@ def _bootstrap(
     return pd.DataFrame({"lower": lower, "upper": upper}, index=parameter_names(fit))
 
 
-def _refit_values(fit, pb, Xs, Zs, y, design, theta0) -> np.ndarray:
+def _refit_values(pb, Xs, Zs, y, design, theta0) -> np.ndarray:
     """Refit to a simulated outcome reusing the fitted scalings (only the y sums change)."""
     ys = (y - pb.y_shift) / pb.y_scale
     XY = np.column_stack([Xs, ys])
@@ -357,12 +362,8 @@ def _refit_values(fit, pb, Xs, Zs, y, design, theta0) -> np.ndarray:
     new = dataclasses.replace(pb, xyxy=xyxy, ztxy=ztxy)
     theta, converged, n_evals = lmm_engine.optimise(new, theta0)
     est = lmm_engine.estimates(new, theta, converged, n_evals)
-    values = []
-    for block in design.blocks:
-        for j, c in enumerate(block):
-            values.append(est.re_sd[c])
-            values += [est.re_corr[r, c] for r in block[j + 1 :]]
-    return np.array([*values, est.sigma, *est.beta])
+    variances = _variance_vector(design.blocks, est.re_sd, est.re_corr, est.sigma)
+    return np.concatenate([variances, est.beta])
 
 
 def _progress_bar(done: int, total: int, width: int = 40) -> None:

@@ -79,7 +79,7 @@ def check(rows: list[tuple[str, float, float, float]], title: str) -> None:
         pytest.fail(f"{title}: fit_formula disagrees with lme4\n{text}", pytrace=False)
 
 
-def term_scales(fit: FormulaFit, case, data) -> np.ndarray:
+def term_scales(fit: FormulaFit) -> np.ndarray:
     """Natural scale of each varying term's SD: residual SD per RMS of its column."""
     design = fit._internals.design
     rms = np.sqrt(np.mean(design.Z**2, axis=0))
@@ -111,7 +111,7 @@ def test_fixed_effects_agree(formula_data, case):
 def test_variance_components_and_likelihood_agree(formula_data, case):
     data, fits = formula_data
     theirs, fit = fits[case.id], ours(case, data[case.dataset])
-    scales = term_scales(fit, case, data)
+    scales = term_scales(fit)
     floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
     assert len(fit.group_sd) == len(theirs["group_sd"])
     rows = [
@@ -151,7 +151,7 @@ def test_group_effects_agree(formula_data, case):
     """Conditional modes, their conditional SDs (condVar) and each group's coefficients."""
     data, fits = formula_data
     theirs, fit = fits[case.id], ours(case, data[case.dataset])
-    scales = term_scales(fit, case, data)
+    scales = term_scales(fit)
     floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
     terms = list(fit.random_effects.columns)
     r_terms = [_name(t) for t in theirs["re_term"]]
