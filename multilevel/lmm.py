@@ -104,6 +104,26 @@ class FormulaFit:
     converged: bool
     notes: tuple[str, ...]
     _internals: _Internals | None = dataclasses.field(default=None, repr=False)
+    _cache: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def statsmodels(self) -> Any:
+        """The same model fitted by statsmodels' ``smf.mixedlm`` (computed on first access).
+
+        The first random term becomes ``re_formula``, each further independent column a
+        variance component (``vc_formula``), which is how statsmodels writes ``(1 + x || g)``
+        and ``(1 | g) + (0 + x | g)``; statsmodels has no form for two correlated blocks.
+
+        Examples
+        --------
+        >>> from simdata import faculty_salaries
+        >>> data = faculty_salaries(n_departments=8, faculty_per_department=20, seed=1).data
+        >>> res = fit_formula("salary ~ experience + (1 | department)", data)
+        >>> print(res.statsmodels.summary())  # doctest: +SKIP
+        """
+        if "statsmodels" not in self._cache:
+            self._cache["statsmodels"] = _fit_statsmodels(self)
+        return self._cache["statsmodels"]
 
     @property
     def n_params(self) -> int:
@@ -181,6 +201,44 @@ class FormulaFit:
 
         return confint(self, method=method, level=level, n_boot=n_boot, seed=seed,
                        progress=progress)  # fmt: skip
+
+
+def _fit_statsmodels(fit: FormulaFit) -> Any:
+    """``smf.mixedlm`` for a formula fit (see FormulaFit.statsmodels)."""
+    import statsmodels.formula.api as smf
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    design = fit._internals.design
+    parsed = design.parsed
+    names, blocks = design.random_names, design.blocks
+    first, rest = blocks[0], blocks[1:]
+    if any(len(block) > 1 for block in rest):
+        raise ModelError(
+            f"statsmodels' mixedlm cannot write {parsed.formula!r}: only the first random term "
+            f"may have correlated columns"
+        )
+    re_terms = [("1" if names[c] == "Intercept" else names[c]) for c in first]
+    re_formula = " + ".join(re_terms if "1" in re_terms else ["0", *re_terms])
+    vc = {names[c]: ("1" if names[c] == "Intercept" else f"0 + {names[c]}") for (c,) in rest}
+    # Started at this fit's answer (relative covariances), as statsmodels' own start often
+    # stops short for random slopes.
+    rel = fit.group_cov.to_numpy() / fit.residual_sd**2
+    idx = list(first)
+    start = MixedLMParams.from_components(
+        fit.fixed_effects["estimate"].to_numpy(),
+        cov_re=rel[np.ix_(idx, idx)] + 1e-9 * np.eye(len(idx)),
+        vcomp=np.array([rel[c, c] for (c,) in rest]) if rest else None,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = smf.mixedlm(
+                f"{parsed.response} ~ {parsed.fixed}", fit._internals.data, groups=parsed.group,
+                re_formula=re_formula, vc_formula=vc or None, missing="drop",
+            )  # fmt: skip
+            return model.fit(reml=fit.reml, start_params=start, method=["lbfgs"])
+        except Exception as error:  # statsmodels/patsy errors: say which call failed
+            raise ModelError(f"statsmodels could not fit {parsed.formula!r}: {error}") from None
 
 
 def _rebuild(spec: Any, data: pd.DataFrame, what: str) -> np.ndarray:

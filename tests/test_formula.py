@@ -260,3 +260,20 @@ def test_fit_formula_dispatches_the_binomial_family():
     assert res.loglik == pytest.approx(fit_glmm(formula, data, nAGQ=3).loglik, rel=1e-12)
     with pytest.raises(ModelError, match="family"):
         fit_formula(formula, data, family="poisson")
+
+
+@pytest.mark.parametrize(
+    "random",
+    ["(1 | department)", "(1 + experience | department)", "(1 + experience || department)"],
+)
+def test_statsmodels_fit_of_the_same_model(salaries, random):
+    """Every result keeps the statsmodels equivalent (STYLE.md); its estimates are close."""
+    res = fit_formula(f"salary ~ experience + rank + {random}", salaries)
+    sm = res.statsmodels
+    assert res.statsmodels is sm
+    for term in res.fixed_effects.index:
+        # patsy and formulaic name terms alike (Intercept, rank[T.full]).
+        assert sm.fe_params[term] == pytest.approx(
+            res.fixed_effects.loc[term, "estimate"],
+            abs=0.05 * res.fixed_effects.loc[term, "std_error"],
+        )
