@@ -365,6 +365,7 @@ def fit_formula(
     reml: bool = True,
     family: str = "gaussian",
     nAGQ: int = 1,  # noqa: N803 (lme4's name)
+    start: FormulaFit | None = None,
 ) -> FormulaFit | Any:
     """Fit a linear (or, with ``family="binomial"``, logistic) mixed model from an lme4 formula.
 
@@ -385,6 +386,9 @@ def fit_formula(
         :func:`multilevel.glmm.fit_glmm` (maximum likelihood, ``reml`` does not apply).
     nAGQ : int
         Quadrature points per group for ``family="binomial"`` (1 = Laplace, as glmer).
+    start : FormulaFit, optional
+        An earlier fit of the same random part (e.g. before a slider moved): a warm start.
+        Only the starting point changes, never the answer.
 
     Returns
     -------
@@ -415,7 +419,10 @@ def fit_formula(
     pb = lmm_engine.make_problem(
         design.X, design.Z, y, design.codes, len(design.groups), design.blocks, reml=reml
     )
-    theta, converged, n_evals = lmm_engine.optimise(pb)
+    theta0 = None
+    if isinstance(start, FormulaFit) and start._internals.design.blocks == design.blocks:
+        theta0 = start._internals.estimates.theta
+    theta, converged, n_evals = lmm_engine.optimise(pb, theta0)
     est = lmm_engine.estimates(pb, theta, converged, n_evals)
     # Relative to the outcome's own spread, so y in units of 1e-300 is fine.
     if est.sigma < 1e-7 * pb.y_scale:

@@ -277,3 +277,14 @@ def test_statsmodels_fit_of_the_same_model(salaries, random):
             res.fixed_effects.loc[term, "estimate"],
             abs=0.05 * res.fixed_effects.loc[term, "std_error"],
         )
+
+
+def test_warm_start_changes_only_the_work(salaries):
+    formula = "salary ~ experience + (1 + experience | department)"
+    cold = fit_formula(formula, salaries)
+    moved = salaries.assign(salary=salaries["salary"] * 1.01 + 100.0)
+    warm = fit_formula(formula, moved, start=cold)
+    again = fit_formula(formula, moved)
+    assert warm.loglik == pytest.approx(again.loglik, rel=1e-10)
+    assert warm.group_sd.to_numpy() == pytest.approx(again.group_sd.to_numpy(), rel=1e-6)
+    assert warm._internals.estimates.n_evals <= again._internals.estimates.n_evals
