@@ -42,7 +42,7 @@ from multilevel import lmm_engine
 from multilevel.models import ModelError
 from simdata import as_generator
 
-__all__ = ["confint", "parameter_names"]
+__all__ = ["confint", "crossing", "parameter_names"]
 
 _METHODS = ("profile", "wald", "bootstrap")
 

@@ -43,7 +43,18 @@ import numpy as np
 import scipy.optimize
 import threadpoolctl
 
-__all__ = ["LmmEstimates", "Problem", "evaluate", "fit_lmm", "make_problem", "optimise"]
+__all__ = [
+    "LmmEstimates",
+    "Problem",
+    "estimates",
+    "evaluate",
+    "fit_lmm",
+    "lambda_matrix",
+    "make_problem",
+    "optimise",
+    "original_deviance",
+    "single_threaded",
+]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
