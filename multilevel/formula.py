@@ -314,7 +314,7 @@ def _response(parsed: ParsedFormula, data: pd.DataFrame) -> np.ndarray:
     if parsed.response in data.columns:
         values = data[parsed.response]
     else:
-        values = formulaic.model_matrix(parsed.response, data, ensure_full_rank=False)
+        values = formulaic.model_matrix(_formula(f"{parsed.response} ~ 1"), data).lhs
         if values.shape[1] != 1:
             raise ModelError(f"the response {parsed.response!r} must be one numeric column")
         values = values.iloc[:, 0]
@@ -433,16 +433,20 @@ def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
     if constant.size:
         raise ModelError(f"the fixed-effect column(s) {[names[i] for i in constant]} are all zero")
     spread = size * (X / np.where(size > 0, size, 1.0)).std(0)
-    has_intercept = bool(np.any(spread == 0))
-    centred = np.where(spread > 0, X - X.mean(0), X)
-    centred = centred / np.where(spread > 0, spread, scale)
-    if has_intercept and np.sum(spread == 0) > 1:
+    if np.sum(spread == 0) > 1:
         raise ModelError(
             f"the fixed-effect columns {[names[i] for i in np.flatnonzero(spread == 0)]} are "
             f"all constant: only one intercept can be estimated"
         )
+    # With an intercept in the model, centring the other columns spans the same space and keeps
+    # x + 1e8 well conditioned; without one, centring would make dummies for every category
+    # (which sum to one) look collinear, so columns are only scaled.
+    if np.any(spread == 0):
+        centred = np.where(spread > 0, X - X.mean(0), X) / np.where(spread > 0, spread, scale)
+    else:
+        centred = X / scale
     singular = np.linalg.svd(centred, compute_uv=False)
-    if singular[-1] < 1e-9 * singular[0] * np.sqrt(X.shape[0]):
+    if singular[-1] < 1e-8 * singular[0]:
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         involved = [names[i] for i in np.flatnonzero(np.abs(vt[-1]) > 1e-6)]
         raise ModelError(

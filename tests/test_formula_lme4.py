@@ -126,12 +126,13 @@ def test_variance_components_and_likelihood_agree(formula_data, case):
         ("n_obs", fit.n_obs, theirs["n_obs"], 0.0),
         ("n_groups", fit.n_groups, theirs["n_groups"], 0.0),
     ]
-    r_names = [_name(n) for n in theirs["sd_names"]]
+    ours_name = dict(zip(theirs["sd_names"], fit.group_sd.index, strict=True))
+    r_names = list(fit.group_sd.index)
     if theirs["correlation"] and not theirs["singular"]:
         for v1, v2, value in zip(
             theirs["cor_var1"], theirs["cor_var2"], theirs["correlation"], strict=True
         ):
-            a, b = r_names.index(_name(v1)), r_names.index(_name(v2))
+            a, b = r_names.index(ours_name[v1]), r_names.index(ours_name[v2])
             corr = fit.correlation
             mine = corr if isinstance(corr, float) else corr.iloc[a, b]
             rows.append((f"correlation {v1} {v2}", mine, value, FLOOR))
@@ -142,10 +143,6 @@ def test_variance_components_and_likelihood_agree(formula_data, case):
     check(rows, case.id)  # fmt: skip
 
 
-def _name(r_name: str) -> str:
-    return "Intercept" if r_name == "(Intercept)" else r_name
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_group_effects_agree(formula_data, case):
     """Conditional modes, their conditional SDs (condVar) and each group's coefficients."""
@@ -154,7 +151,9 @@ def test_group_effects_agree(formula_data, case):
     scales = term_scales(fit)
     floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
     terms = list(fit.random_effects.columns)
-    r_terms = [_name(t) for t in theirs["re_term"]]
+    # lme4 spells terms its own way (rankfull for rank[T.full]): map them by position.
+    ours_name = dict(zip(theirs["sd_names"], fit.group_sd.index, strict=True))
+    r_terms = [ours_name[t] for t in theirs["re_term"]]
     effects = fit.random_effects.set_axis(fit.random_effects.index.astype(str), axis=0)
     lines = fit.group_lines.set_axis(fit.group_lines.index.astype(str), axis=0)
     rows = []
@@ -166,18 +165,17 @@ def test_group_effects_agree(formula_data, case):
         rows.append(
             (f"{group} {term} condsd", lines.loc[group, f"{term}_se"], sd, floor * scales[j])
         )
-    fixed = list(fit.fixed_effects.index)
-    se = fit.fixed_effects["std_error"].to_numpy()
-    for g, group in enumerate(theirs["coef_groups"]):
-        for k, name in enumerate(fixed):
-            extra = FLOOR * scales[terms.index(name)] if name in terms else 0.0
+    # coef(): one column per fixed or varying term, named lme4's way; map both kinds to ours.
+    ours_name.update(zip(theirs["fixed_names"], fit.fixed_effects.index, strict=True))
+    se = fit.fixed_effects["std_error"]
+    for k, r_name in enumerate(theirs["coef_names"]):
+        name = ours_name[r_name]
+        floor = FLOOR * se.get(name, 0.0) + (
+            FLOOR * scales[terms.index(name)] if name in terms else 0.0
+        )
+        for g, group in enumerate(theirs["coef_groups"]):
             rows.append(
-                (
-                    f"{group} coef {name}",
-                    lines.loc[group, name],
-                    theirs["coef"][g, k],
-                    FLOOR * se[k] + extra,
-                )
+                (f"{group} coef {name}", lines.loc[group, name], theirs["coef"][g, k], floor)
             )
     check(rows, case.id)  # fmt: skip
 

@@ -58,6 +58,7 @@ describe <- function(fit, profile, boot) {
     re_value      = re$condval,
     re_sd         = re$condsd,
     coef_groups   = rownames(lines),
+    coef_names    = colnames(lines),
     coef          = unname(as.matrix(lines))
   )
   if (profile) {
