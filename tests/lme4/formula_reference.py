@@ -99,6 +99,10 @@ def cases() -> list[Case]:
         ("salaries", "salary ~ 0 + experience + rank + (1 | department)", None),
         ("salaries", "salary ~ experience + (1 + rank | department)", None),
         ("salaries", "salary ~ experience + (0 + rank | department)", None),
+        ("salaries", "salary ~ rank/experience + (1 | department)", None),
+        ("salaries", "salary ~ C(rank, Treatment('full')) + I(experience**2) + (1 | department)",
+         "salary ~ relevel(factor(rank), 'full') + I(experience^2) + (1 | department)"),
+        ("salaries_na", "salary ~ experience + publications + (1 + experience + publications || department)", None),
         ("sleepstudy", "Reaction ~ Days + (Days | Subject)", None),
         ("sleepstudy", "Reaction ~ Days + (Days || Subject)", None),
         ("sleepstudy", "Reaction ~ 1 + (1 | Subject)", None),
@@ -152,8 +156,12 @@ def glmm_cases() -> list[Case]:
 
 
 def datasets(workdir: Path) -> dict[str, pd.DataFrame]:
+    with_gaps = salaries()
+    # Every 17th publications count missing: both sides must drop the same 24 rows.
+    with_gaps.loc[with_gaps.index[::17], "publications"] = np.nan
     return {
         "salaries": salaries(),
+        "salaries_na": with_gaps,
         "sleepstudy": sleepstudy(workdir),
         "radon": radon(),
         "admissions": admissions(),
