@@ -60,6 +60,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) scripts/bench_simdata.py
 	$(PY) scripts/bench_models.py
+	$(PY) scripts/bench_formula.py
 	$(PY) scripts/bench_explorers.py
 	$(PY) scripts/bench_grading.py
 

@@ -15,7 +15,14 @@ Where each part lives:
 - :mod:`~multilevel.models.least_squares`: the no-pooling fit (``no_pooling_estimates``);
 - :mod:`~multilevel.models.lrt`: ``likelihood_ratio_test``;
 - :mod:`~multilevel.models.statsmodels_fit`: the statsmodels call behind ``result.statsmodels``;
-- :mod:`~multilevel.models.logistic`: ``fit_logistic`` for a yes/no outcome.
+- :mod:`~multilevel.models.logistic`: ``fit_logistic`` for a yes/no outcome (the course's
+  quick variational fit);
+- the formula form, ``fit("y ~ x1 * x2 + (1 + x1 | g)", data)``:
+  :mod:`~multilevel.models.formula` (lme4 formula to design matrices, through formulaic),
+  :mod:`~multilevel.models.lmm_engine` (exact profiled REML/ML for several fixed and varying
+  columns), :mod:`~multilevel.models.lmm` (``FormulaFit``), :mod:`~multilevel.models.intervals`
+  (``confint``: Wald, profile, bootstrap) and :mod:`~multilevel.models.glmm` (logistic model by
+  adaptive Gauss-Hermite quadrature, as ``glmer``).
 
 The models themselves (names, titles, formulas) are one table, :data:`multilevel.specs.MODELS`.
 

@@ -95,15 +95,26 @@ def fit(
     varying: str = "both",
     reml: bool = True,
     center: bool | float = False,
-    start: FitResult | None = None,
-) -> FitResult:
-    """Fit one of the course's models of ``y`` on ``x`` with groups ``group``.
+    start: Any = None,
+    formula: str | None = None,
+    family: str = "gaussian",
+    nAGQ: int = 1,  # noqa: N803 (lme4's name)
+) -> Any:
+    """Fit one of the course's models of ``y`` on ``x`` with groups ``group``, or an lme4 formula.
+
+    Two ways to call it. The course's keyword form, ``fit(data, y=, x=, group=, model=)``, fits
+    one predictor and returns a :class:`FitResult`. The formula form, ``fit("y ~ x1 * x2 + c +
+    (1 + x1 | g)", data)`` (or ``fit(data, formula=...)``), takes several predictors,
+    categorical ones, interactions and any varying terms of one grouping factor, and returns a
+    :class:`~multilevel.models.lmm.FormulaFit` (see :func:`multilevel.models.lmm.fit_formula`);
+    with ``family="binomial"`` a logistic model fitted by adaptive Gauss-Hermite quadrature.
 
     Parameters
     ----------
-    data : pandas.DataFrame or simdata.SimulatedData
+    data : pandas.DataFrame or simdata.SimulatedData or str
         Tidy data, one row per observation. With a ``SimulatedData``, ``y``, ``x`` and
-        ``group`` default to its column names.
+        ``group`` default to its column names. A string is read as a formula, and the data
+        then come second.
     y, x, group : str
         Column names: the numeric outcome (e.g. salary, $), the numeric predictor (e.g.
         experience, years) and the grouping variable (e.g. department). With a DataFrame,
@@ -125,12 +136,22 @@ def fit(
     center : bool or float
         ``True`` subtracts the mean of ``x`` so intercepts are at the average ``x``; a number
         subtracts that value; ``False`` (default) keeps intercepts at ``x = 0``.
-    start : FitResult, optional
+    start : FitResult or FormulaFit, optional
         An earlier fit to start the optimiser from (faster when refitting similar data).
+    formula : str, optional
+        An lme4 formula such as ``"salary ~ experience + (1 + experience | department)"``;
+        then ``y``, ``x``, ``group``, ``model``, ``varying`` and ``center`` are not used.
+    family : {"gaussian", "binomial"}
+        With a formula only: ``"binomial"`` fits a logistic model with a random intercept
+        (a 0/1 outcome) by maximum likelihood, as ``glmer``.
+    nAGQ : int
+        With ``family="binomial"``: quadrature points per group (1 = Laplace, lme4's default).
 
     Returns
     -------
-    FitResult
+    FitResult or FormulaFit or GlmmFit
+        A ``FitResult`` for the keyword form; a ``FormulaFit`` (``GlmmFit`` for
+        ``family="binomial"``) for a formula.
 
     Raises
     ------
@@ -146,7 +167,23 @@ def fit(
     ...              model="varying_both")
     >>> res.group_sd.index.tolist()
     ['intercept', 'slope']
+    >>> both = ml.fit("salary ~ experience + (1 + experience | department)", sim.data)
+    >>> both.group_sd.index.tolist()
+    ['Intercept', 'experience']
     """
+    if isinstance(data, str):  # fit("y ~ x + (1 | g)", frame)
+        formula, data, y = data, y, None
+    if formula is not None:
+        keywords = {"y": y, "x": x, "group": group, "center": center or None}
+        given = [name for name, value in keywords.items() if value is not None]
+        if model != "varying_intercepts":
+            given.append("model")
+        return _fit_formula(formula, data, given, reml=reml, family=family, nAGQ=nAGQ, start=start)
+    if family != "gaussian" or nAGQ != 1:
+        raise ModelError(
+            "family= and nAGQ= go with a formula, e.g. "
+            "ml.fit('admitted ~ gpa + (1 | school)', data, family='binomial')"
+        )
     _check_options(model, varying, reml, start)
     data, y, x, group = _prepare(data, y, x, group)
     varying = _check_predictor(model, varying, x, group)
@@ -210,6 +247,24 @@ def fit(
         arrays=arrays,
         **tables,
     )
+
+
+def _fit_formula(
+    formula: Any, data: Any, given: list[str], *, reml: Any, family: Any, nAGQ: Any, start: Any
+) -> Any:
+    """The formula form of :func:`fit`: checks what does not go with a formula, then fits."""
+    if given:
+        raise ModelError(
+            f"give either a formula or the keywords y=, x=, group=, model=, not both "
+            f"(got a formula and {', '.join(given)}); the formula names every column"
+        )
+    if data is None:
+        raise ModelError("a formula needs data: ml.fit('y ~ x + (1 | g)', data)")
+    if is_simulated_data(data):
+        data = data.data
+    from .lmm import fit_formula  # formulaic is imported only when a formula is fitted
+
+    return fit_formula(formula, data, reml=reml, family=family, nAGQ=nAGQ, start=start)
 
 
 def _check_options(model: str, varying: str, reml: Any, start: Any) -> None:

@@ -60,9 +60,11 @@ def likelihood_ratio_test(smaller: FitResult, larger: FitResult) -> LikelihoodRa
 
     Parameters
     ----------
-    smaller, larger : FitResult
+    smaller, larger : FitResult or FormulaFit
         Fits of the same data (same y, x, group, centring) from ``multilevel.fit``; the smaller
         model's varying parts must be part of the larger one's. ``no_pooling`` is not allowed.
+        Two formula fits go to :func:`multilevel.models.lmm.likelihood_ratio_test`, which
+        refits by ML when the fixed effects differ (and says so).
 
     Returns
     -------
@@ -78,6 +80,12 @@ def likelihood_ratio_test(smaller: FitResult, larger: FitResult) -> LikelihoodRa
     >>> lrt.df
     2
     """
+    if not isinstance(smaller, FitResult) and not isinstance(larger, FitResult):
+        from .lmm import FormulaFit
+        from .lmm import likelihood_ratio_test as formula_test
+
+        if isinstance(smaller, FormulaFit) or isinstance(larger, FormulaFit):
+            return formula_test(smaller, larger)
     for result, role in ((smaller, "smaller"), (larger, "larger")):
         if not isinstance(result, FitResult) or result.arrays is None:
             raise ModelError(
