@@ -25,7 +25,7 @@ Examples
 >>> abs(float(table["residual"].sum())) < 1e-6 * float(table["salary"].abs().sum())
 True
 >>> reps = checking.simulate_replicates(res, sim, n_replicates=3, seed=1)
->>> sorted(reps["replicate"].unique())
+>>> sorted(reps["replicate"].unique().tolist())
 [1, 2, 3]
 """
 
