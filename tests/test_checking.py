@@ -319,3 +319,18 @@ def test_replicate_statistic_plot_marks_the_real_value(sim, fits) -> None:
     assert ax.get_legend() is not None and ax.get_title()
     with pytest.raises(ValueError, match="statistics"):
         checking_plots.replicate_statistic_plot(stats.iloc[:1], label="x")
+
+
+def test_least_squares_slopes_match_polyfit(sim) -> None:
+    slopes = checking.least_squares_slopes(sim, y="salary", x="experience", group="department")
+    for g, part in sim.data.groupby("department", observed=True):
+        expected = np.polyfit(part["experience"], part["salary"], 1)[0]
+        assert slopes[g] == pytest.approx(expected, rel=1e-9)
+    flat = sim.data.assign(experience=5)
+    assert (
+        checking.least_squares_slopes(flat, y="salary", x="experience", group="department")
+        .isna()
+        .all()
+    )
+    with pytest.raises(ValueError, match="x='years'"):
+        checking.least_squares_slopes(sim, y="salary", x="years", group="department")
