@@ -250,6 +250,26 @@ def simulate_replicates(
     True
     """
     _check_result(result)
+    frame = _fitted_frame(result, data)
+    outcomes = _replicate_outcomes(result, frame, n_replicates, seed)
+    n_rep, n = outcomes.shape
+    columns = {
+        "replicate": np.repeat(np.arange(1, n_rep + 1), n),
+        result.group: np.tile(frame[result.group].to_numpy(), n_rep),
+    }
+    if result.x is not None:
+        columns[result.x] = np.tile(frame[result.x].to_numpy(), n_rep)
+    columns[result.y] = outcomes.ravel()
+    out = pd.DataFrame(columns)
+    if isinstance(frame[result.group].dtype, pd.CategoricalDtype):
+        out[result.group] = out[result.group].astype(frame[result.group].dtype)
+    return out
+
+
+def _replicate_outcomes(
+    result: FitResult, frame: pd.DataFrame, n_replicates: Any, seed: Seed
+) -> np.ndarray:
+    """Simulated outcomes, shape (n_replicates, n_obs): one row per replicate."""
     if (
         isinstance(n_replicates, bool)
         or not isinstance(n_replicates, int | np.integer)
@@ -257,7 +277,6 @@ def simulate_replicates(
     ):
         raise ValueError(f"n_replicates must be a positive integer, got {n_replicates!r}")
     rng = as_generator(seed)
-    frame = _fitted_frame(result, data)
     x = _x_values(result, frame)
     xc = x - result.center
     n = len(frame)
@@ -271,22 +290,15 @@ def simulate_replicates(
         mean = result.predict(x)
         parts, cov = _random_cov(result)
     design = {"intercept": np.ones(n), "slope": xc}
-    pieces = []
-    for r in range(1, int(n_replicates) + 1):
+    out = np.empty((int(n_replicates), n))
+    for r in range(int(n_replicates)):
         y = mean.copy()
         if parts:
             effects = rng.multivariate_normal(np.zeros(len(parts)), cov, size=n_groups)
             for k, part in enumerate(parts):
                 y += effects[codes, k] * design[part]
         y += rng.normal(0.0, result.residual_sd, size=n)
-        columns = {"replicate": np.full(n, r), result.group: frame[result.group].to_numpy()}
-        if result.x is not None:
-            columns[result.x] = frame[result.x].to_numpy()
-        columns[result.y] = y
-        pieces.append(pd.DataFrame(columns))
-    out = pd.concat(pieces, ignore_index=True)
-    if isinstance(frame[result.group].dtype, pd.CategoricalDtype):
-        out[result.group] = out[result.group].astype(frame[result.group].dtype)
+        out[r] = y
     return out
 
 
@@ -331,12 +343,12 @@ def replicate_statistics(
     6
     """
     frame = _fitted_frame(_check_result(result), data)
-    reps = simulate_replicates(result, frame, n_replicates=n_replicates, seed=seed)
+    outcomes = _replicate_outcomes(result, frame, n_replicates, seed)
     values = [float(statistic(frame))]
-    values += [
-        float(statistic(part.drop(columns="replicate")))
-        for _, part in reps.groupby("replicate", sort=True)
-    ]
+    replicate = frame.copy()
+    for y in outcomes:
+        replicate[result.y] = y
+        values.append(float(statistic(replicate)))
     return pd.Series(values, index=pd.RangeIndex(len(values), name="replicate"), name="statistic")
 
 
@@ -445,16 +457,25 @@ def least_squares_slopes(data: Any, *, y: str, x: str, group: str) -> pd.Series:
     for role, name in (("y", y), ("x", x), ("group", group)):
         if name not in frame.columns:
             raise ValueError(f"{role}={name!r} is not a column of data ({list(frame.columns)})")
-    xs = frame[x].astype(float)
-    ys = frame[y].astype(float)
-    keys = frame[group]
-    grouped = pd.DataFrame({"x": xs, "y": ys, "xy": xs * ys, "xx": xs * xs, "g": keys})
-    sums = grouped.groupby("g", observed=True, sort=False).agg(
-        n=("x", "size"), sx=("x", "sum"), sy=("y", "sum"), sxy=("xy", "sum"), sxx=("xx", "sum")
-    )
-    sxx = sums["sxx"] - sums["sx"] ** 2 / sums["n"]
-    sxy = sums["sxy"] - sums["sx"] * sums["sy"] / sums["n"]
-    tol = 1e-12 * np.maximum(sums["sxx"], 1.0)
-    slopes = (sxy / sxx).where(sxx > tol)
-    slopes.index.name = group
-    return slopes.rename("slope")
+    codes, uniques = pd.factorize(frame[group], sort=False)
+    if isinstance(frame[group].dtype, pd.CategoricalDtype):
+        categories = frame[group].cat.categories
+        codes = frame[group].cat.codes.to_numpy()
+        used = np.unique(codes[codes >= 0])
+        uniques = categories[used]
+        remap = np.full(len(categories), -1)
+        remap[used] = np.arange(len(used))
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    xs = frame[x].to_numpy(dtype=float)
+    ys = frame[y].to_numpy(dtype=float)
+    ok = (codes >= 0) & np.isfinite(xs) & np.isfinite(ys)
+    codes, xs, ys = codes[ok], xs[ok], ys[ok]
+    k = len(uniques)
+    n = np.bincount(codes, minlength=k).astype(float)
+    sx, sy = np.bincount(codes, xs, minlength=k), np.bincount(codes, ys, minlength=k)
+    sxx = np.bincount(codes, xs * xs, minlength=k) - sx**2 / np.maximum(n, 1)
+    sxy = np.bincount(codes, xs * ys, minlength=k) - sx * sy / np.maximum(n, 1)
+    tol = 1e-12 * np.maximum(np.bincount(codes, xs * xs, minlength=k), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slopes = np.where(sxx > tol, sxy / np.where(sxx > tol, sxx, 1.0), np.nan)
+    return pd.Series(slopes, index=pd.Index(uniques, name=group), name="slope")

@@ -418,5 +418,7 @@ def replicate_statistic_plot(
     ax.set_xlabel(label)
     ax.set_ylabel("Number of replicated data sets")
     ax.set_title(title if title is not None else "Real data against data simulated from the model")
-    ax.legend(loc="best")
+    # Headroom above the bars keeps the legend off them.
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.35)
+    ax.legend(loc="upper left", frameon=True, framealpha=0.9, edgecolor="none")
     return ax
