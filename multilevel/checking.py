@@ -167,24 +167,14 @@ def residuals_by_group(result: FitResult, data: Any) -> pd.DataFrame:
     ['n', 'mean', 'sd', 'trend']
     """
     table = residual_table(result, data)
-    groups = table[result.group].astype(object)
-    rows = {}
-    for g, part in table.groupby(groups, sort=False):
-        r = part["residual"].to_numpy(dtype=float)
-        trend = np.nan
-        if result.x is not None:
-            x = part[result.x].to_numpy(dtype=float)
-            sxx = float(((x - x.mean()) ** 2).sum())
-            if sxx > 0:
-                trend = float(((x - x.mean()) * (r - r.mean())).sum() / sxx)
-        rows[g] = {
-            "n": len(r),
-            "mean": float(r.mean()),
-            "sd": float(r.std(ddof=1)) if len(r) > 1 else np.nan,
-            "trend": trend,
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out = out.reindex([g for g in result.group_lines.index if g in rows])
+    grouped = table.groupby(table[result.group].astype(object), sort=False)["residual"]
+    out = pd.DataFrame({"n": grouped.size(), "mean": grouped.mean(), "sd": grouped.std(ddof=1)})
+    if result.x is None:
+        out["trend"] = np.nan
+    else:
+        trends = least_squares_slopes(table, y="residual", x=result.x, group=result.group)
+        out["trend"] = trends.set_axis(trends.index.astype(object)).reindex(out.index)
+    out = out.reindex([g for g in result.group_lines.index if g in out.index])
     out.index.name = result.group
     out["n"] = out["n"].astype("int64")
     return out

@@ -57,11 +57,15 @@ def _unit_suffix(column: str) -> str:
     return f" ({unit})" if unit else ""
 
 
-def _group_legend(ax: Axes, styles: dict[Any, style.GroupStyle], group: str) -> None:
-    handles = [
+def _group_handles(styles: dict[Any, style.GroupStyle]) -> list[Line2D]:
+    return [
         Line2D([], [], color=s.color, marker=s.marker, linestyle="none", label=str(g))
         for g, s in styles.items()
     ]
+
+
+def _group_legend(ax: Axes, styles: dict[Any, style.GroupStyle], group: str) -> None:
+    handles = _group_handles(styles)
     if len(handles) <= _MANY_GROUPS:
         ax.legend(
             handles=handles,
@@ -344,10 +348,7 @@ def replicates_plot(
     if title is None:
         title = "Real data and data simulated from the fitted model"
     fig.suptitle(title)
-    handles = [
-        Line2D([], [], color=s.color, marker=s.marker, linestyle="none", label=str(g))
-        for g, s in styles.items()
-    ]
+    handles = _group_handles(styles)
     if x is not None and len(handles) <= _MANY_GROUPS:
         fig.legend(handles=handles, title=_noun(result.group).capitalize(), loc="outside right")
     return fig
