@@ -22,6 +22,7 @@ from multilevel.models import (
 )
 
 _SUBMODULES = (
+    "checking",
     "checks",
     "datasets",
     "engine",

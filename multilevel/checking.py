@@ -1,6 +1,6 @@
 """Numbers for checking a fitted model: residuals, fitted values, replicated data.
 
-The figures that show them are in :mod:`multilevel.checking_plots`; this module draws nothing.
+The figures that show them are in :mod:`multilevel.plots.checking`; this module draws nothing.
 Every function takes a :class:`~multilevel.FitResult` and the data it was fitted to (a
 DataFrame or a ``SimulatedData``), so that it works from the public API alone.
 

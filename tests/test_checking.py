@@ -1,4 +1,4 @@
-"""multilevel.checking (residuals, replicated data, line SEs) and multilevel.checking_plots."""
+"""multilevel.checking (residuals, replicated data, line SEs) and its figures (multilevel.plots.checking)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 
 import multilevel as ml
 import simdata
-from multilevel import checking, checking_plots
+from multilevel import checking
+from multilevel import plots as checking_plots
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,14 @@ multi-panel figures. Axis labels come from the column names with their units ("S
 Lines are drawn from a fit's ``group_lines`` (see ``multilevel.fit``), so any model can be
 shown; functions that compare models fit them for you from ``data`` unless you pass fits in.
 
-The functions live in three families; each lesson figure is one call to one of them:
+The functions live in four families; each lesson figure is one call to one of them:
 
 - :mod:`.lines`: :func:`fitted_lines_plot`, :func:`four_models_plot` (and the lower-level
   :func:`draw_fitted_lines` / :func:`update_fitted_lines`);
 - :mod:`.pooling`: :func:`pooling_plot`, :func:`pooling_grid`, :func:`shrinkage_plot`;
-- :mod:`.estimates`: :func:`truth_plot`, :func:`caterpillar_plot`, :func:`pooling_error_plot`.
+- :mod:`.estimates`: :func:`truth_plot`, :func:`caterpillar_plot`, :func:`pooling_error_plot`;
+- :mod:`.checking`: :func:`residual_plot`, :func:`qq_plot`, :func:`replicates_plot`,
+  :func:`replicate_statistic_plot` (checking a model, lesson 9).
 
 Example
 -------
@@ -36,6 +38,7 @@ Example
 from __future__ import annotations
 
 from ._common import MODEL_TITLES
+from .checking import qq_plot, replicate_statistic_plot, replicates_plot, residual_plot
 from .estimates import caterpillar_plot, pooling_error_plot, truth_plot
 from .lines import (
     FOUR_MODELS,
@@ -61,4 +64,8 @@ __all__ = [
     "truth_plot",
     "caterpillar_plot",
     "pooling_error_plot",
+    "residual_plot",
+    "qq_plot",
+    "replicates_plot",
+    "replicate_statistic_plot",
 ]

@@ -10,11 +10,11 @@ Examples
 --------
 >>> import matplotlib.pyplot as plt
 >>> import multilevel as ml
->>> from multilevel import checking_plots
+>>> from multilevel import plots
 >>> from simdata import faculty_salaries
 >>> sim = faculty_salaries(seed=1)
 >>> res = ml.fit(sim, model="varying_intercepts")
->>> ax = checking_plots.residual_plot(res, sim, against="x", trend=True)
+>>> ax = plots.residual_plot(res, sim, against="x", trend=True)
 >>> plt.close("all")
 """
 
