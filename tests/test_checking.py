@@ -335,3 +335,20 @@ def test_least_squares_slopes_match_polyfit(sim) -> None:
     )
     with pytest.raises(ValueError, match="x='years'"):
         checking.least_squares_slopes(sim, y="salary", x="years", group="department")
+
+
+def test_extra_keywords_reach_the_drawn_points_and_bars(fits, sim):
+    """Like every plots function, the checking figures pass unknown keywords to matplotlib."""
+    ax = checking_plots.residual_plot(fits["varying_both"], sim, alpha=0.25)
+    assert {c.get_alpha() for c in ax.collections if c.get_gid() == "residuals"} == {0.25}
+    ax = checking_plots.qq_plot(fits["varying_both"], sim, alpha=0.5)
+    (points,) = [c for c in ax.collections if c.get_gid() == "quantiles"]
+    assert points.get_alpha() == 0.5
+    fig = checking_plots.replicates_plot(fits["varying_both"], sim, n_replicates=2, seed=1, s=3)
+    assert all(c.get_sizes()[0] == 3 for ax in fig.axes for c in ax.collections)
+    stats = checking.replicate_statistics(
+        fits["varying_both"], sim, lambda d: d["salary"].std(), n_replicates=10, seed=1
+    )
+    ax = checking_plots.replicate_statistic_plot(stats, label="SD of salary ($)", alpha=0.4)
+    assert {p.get_alpha() for p in ax.patches} == {0.4}
+    plt.close("all")

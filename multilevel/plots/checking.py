@@ -85,6 +85,7 @@ def residual_plot(
     ax: Axes | None = None,
     legend: bool = True,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Residuals against the fitted values or against ``x``, coloured by group.
 
@@ -107,6 +108,8 @@ def residual_plot(
     legend : bool
         A legend of groups (up to 12 groups).
     title : str, optional
+    **kwargs
+        Passed on to :meth:`~matplotlib.axes.Axes.scatter` for the points (``alpha=0.3``).
 
     Returns
     -------
@@ -142,16 +145,15 @@ def residual_plot(
         if not keep.any():
             continue
         s = styles[g]
+        points = {"s": 22, "alpha": 0.7, "linewidths": 0, **kwargs}
         ax.scatter(
             xs[keep],
             rs[keep],
             color=s.color,
             marker=s.marker,
-            s=22,
-            alpha=0.7,
-            linewidths=0,
             label=str(g),
             gid="residuals",
+            **points,
         )
         if trend and keep.sum() > 1 and np.ptp(xs[keep]) > 0:
             slope, intercept = np.polyfit(xs[keep], rs[keep], 1)
@@ -181,6 +183,7 @@ def qq_plot(
     of: str = "residuals",
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Normal quantile plot of the residuals or of the estimated group effects.
 
@@ -200,6 +203,8 @@ def qq_plot(
         their base (intercept) or slope.
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to :meth:`~matplotlib.axes.Axes.scatter` for the points.
 
     Returns
     -------
@@ -241,7 +246,8 @@ def qq_plot(
     n = values.size
     theory = scipy.stats.norm.ppf((np.arange(1, n + 1) - 0.5) / n)
     ax = _get_ax(ax)
-    ax.scatter(theory, values, s=24, color=style.GROUP_PALETTE[4], alpha=0.8, gid="quantiles")
+    points = {"s": 24, "color": style.GROUP_PALETTE[4], "alpha": 0.8, **kwargs}
+    ax.scatter(theory, values, gid="quantiles", **points)
     q1, q3 = np.quantile(values, [0.25, 0.75])
     z1, z3 = scipy.stats.norm.ppf([0.25, 0.75])
     slope = (q3 - q1) / (z3 - z1)
@@ -275,6 +281,7 @@ def replicates_plot(
     seed: checking.Seed = None,
     ncols: int = 3,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Figure:
     """The real data beside data sets simulated from the fitted model, on the same axes.
 
@@ -294,6 +301,9 @@ def replicates_plot(
         Panels per row.
     title : str, optional
         The figure's title.
+    **kwargs
+        Passed on to each panel's :meth:`~matplotlib.axes.Axes.scatter` (or
+        :meth:`~matplotlib.axes.Axes.hist` for a model without predictor).
 
     Returns
     -------
@@ -333,10 +343,12 @@ def replicates_plot(
         labels = frame[result.group].astype(object).to_numpy()
         colors = [styles[g].color for g in labels]
         if x is not None:
-            ax.scatter(frame[x], frame[result.y], c=colors, s=10, alpha=0.6, linewidths=0)
+            points = {"s": 10, "alpha": 0.6, "linewidths": 0, **kwargs}
+            ax.scatter(frame[x], frame[result.y], c=colors, **points)
             style.format_axis(ax, x=x, y=result.y)
         else:
-            ax.hist(frame[result.y], bins=20, color=style.GROUP_PALETTE[4], alpha=0.8)
+            bars = {"bins": 20, "color": style.GROUP_PALETTE[4], "alpha": 0.8, **kwargs}
+            ax.hist(frame[result.y], **bars)
             style.format_axis(ax, x=result.y)
         ax.set_title(name, fontweight="bold" if name == "Real data" else "normal")
     for ax in axes.flat[len(panels) :]:
@@ -360,6 +372,7 @@ def replicate_statistic_plot(
     label: str,
     ax: Axes | None = None,
     title: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Histogram of a statistic over replicated data sets, with the real data's value.
 
@@ -373,6 +386,8 @@ def replicate_statistic_plot(
         salary"``).
     ax : Axes, optional
     title : str, optional
+    **kwargs
+        Passed on to :meth:`~matplotlib.axes.Axes.hist` for the replicates' bars.
 
     Returns
     -------
@@ -401,14 +416,13 @@ def replicate_statistic_plot(
     reps = statistics.iloc[1:].to_numpy(dtype=float)
     share = float(np.mean(reps >= real))
     ax = _get_ax(ax)
-    ax.hist(
-        reps,
-        bins=min(30, max(5, reps.size // 5)),
-        color=style.GROUP_PALETTE[1],
-        edgecolor="white",
-        label=f"{reps.size} data sets simulated from the model",
-        gid="replicates",
-    )
+    bars = {
+        "bins": min(30, max(5, reps.size // 5)),
+        "color": style.GROUP_PALETTE[1],
+        "edgecolor": "white",
+        **kwargs,
+    }
+    ax.hist(reps, label=f"{reps.size} data sets simulated from the model", gid="replicates", **bars)
     ax.axvline(
         real,
         color=style.GROUP_PALETTE[3],
