@@ -178,13 +178,14 @@ def group_predictor_plot(
            "gid": "group-intercepts", **kwargs},
     )  # fmt: skip
     ends = np.array([np.nanmin(drawn.u), np.nanmax(drawn.u)])
+    name = units.display_name(predictor).lower()
     if drawn.line_slope:
         label = (
             f"Fitted line: {drawn.line_at_zero:.2f} {'+' if drawn.line_slope >= 0 else '-'} "
-            f"{abs(drawn.line_slope):.2f} × {predictor}"
+            f"{abs(drawn.line_slope):.2f} × {name}"
         )
     else:
-        label = f"Average intercept ({predictor} not in the model)"
+        label = f"Average intercept ({name} not in the model)"
     ax.plot(
         ends,
         drawn.line_at_zero + drawn.line_slope * ends,
@@ -207,11 +208,7 @@ def group_predictor_plot(
         legend_key(label, color=style.POPULATION_COLOR, linewidth=line_width(1.2)),
     ]  # fmt: skip
     ax.legend(handles=handles, loc="best")
-    ax.set_title(
-        title
-        if title is not None
-        else f"{noun.capitalize()} intercepts against {units.display_name(predictor).lower()}"
-    )
+    ax.set_title(title if title is not None else f"{noun.capitalize()} intercepts against {name}")
     return ax
 
 
