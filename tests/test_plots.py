@@ -664,3 +664,122 @@ def test_shrinkage_plot_skips_arrows_for_groups_without_an_own_estimate(tmp_path
     assert len(arrows) == has_own_slope
     fig.savefig(tmp_path / "radon_slopes.png")
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------- group-level predictors
+
+
+@pytest.fixture(scope="module")
+def radon_homes() -> pd.DataFrame:
+    homes = ml.datasets.radon()
+    homes["floor_mean"] = homes.groupby("county", observed=True)["floor"].transform("mean")
+    return homes
+
+
+def _bars(ax: Axes) -> np.ndarray:
+    """(x, low, high) of each error bar of the axes' one errorbar."""
+    (container,) = ax.containers
+    segments = container.lines[2][0].get_segments()
+    return np.array([[s[0, 0], s[0, 1], s[1, 1]] for s in segments])
+
+
+def test_group_predictor_plot_draws_what_predict_says(radon_homes, png_dir):
+    """Gelman & Hill's figure 12.6: county intercepts (predict at floor = 0, each county's
+    uranium) +- 1 conditional SD, around the line of the fixed effects."""
+    fit = ml.fit("log_radon ~ floor + log_uranium + (1 | county)", radon_homes)
+    fig, ax = plt.subplots()
+    assert plots.group_predictor_plot(fit, radon_homes, predictor="log_uranium", ax=ax) is ax
+    counties = radon_homes.groupby("county", observed=True)["log_uranium"].first()
+    at_basement = pd.DataFrame(
+        {"county": counties.index.astype(str), "floor": 0, "log_uranium": counties.to_numpy()}
+    )
+    expected = fit.predict(at_basement)
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-intercepts"]
+    np.testing.assert_allclose(points.get_offsets()[:, 0], counties.to_numpy())
+    np.testing.assert_allclose(points.get_offsets()[:, 1], expected, rtol=1e-10)
+    bars = _bars(ax)
+    se = fit.group_lines["Intercept_se"].to_numpy()
+    np.testing.assert_allclose(bars[:, 2] - bars[:, 1], 2 * se, rtol=1e-10)
+    (line,) = _lines(ax, "group-level-line")
+    xs = np.asarray(line.get_xdata(), dtype=float)
+    ends = pd.DataFrame({"floor": 0, "log_uranium": xs})
+    np.testing.assert_allclose(line.get_ydata(), fit.predict(ends, random=False), rtol=1e-10)
+    assert xs.min() == counties.min() and xs.max() == counties.max()
+    _assert_labelled(
+        ax,
+        x="Log uranium (log ppm)",
+        y="County intercept: log radon at floor = 0 (log pCi/L)",
+    )
+    assert _legend_labels(ax.get_legend())[1] == "Fitted line: 1.47 + 0.72 × log uranium"
+    _save(fig, png_dir, "group_predictor")
+
+
+def test_group_predictor_plot_of_a_fit_without_the_predictor_is_flat(radon_homes):
+    keyword = ml.fit(radon_homes, y="log_radon", x="floor", group="county")
+    ax = plots.group_predictor_plot(keyword, radon_homes, predictor="log_uranium")
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-intercepts"]
+    np.testing.assert_allclose(
+        points.get_offsets()[:, 1], keyword.group_lines["intercept"].to_numpy(), rtol=1e-12
+    )
+    (line,) = _lines(ax, "group-level-line")
+    assert set(line.get_ydata()) == {keyword.fixed_effects.at["intercept", "estimate"]}
+    assert _legend_labels(ax.get_legend())[1] == "Average intercept (log uranium not in the model)"
+
+
+def test_group_predictor_plot_refuses_what_it_cannot_draw(radon_homes):
+    two = ml.fit("log_radon ~ floor + floor_mean + log_uranium + (1 | county)", radon_homes)
+    with pytest.raises(ValueError, match="'floor_mean' is a second group-level term"):
+        plots.group_predictor_plot(two, radon_homes, predictor="log_uranium")
+    one = ml.fit("log_radon ~ floor + (1 | county)", radon_homes)
+    with pytest.raises(ValueError, match="one value per county"):
+        plots.group_predictor_plot(one, radon_homes, predictor="floor")
+    with pytest.raises(ValueError, match="'soil' is not a column"):
+        plots.group_predictor_plot(one, radon_homes, predictor="soil")
+
+
+def test_within_between_plot_draws_the_two_slopes(radon_homes, png_dir):
+    fit = ml.fit("log_radon ~ floor + floor_mean + (1 | county)", radon_homes)
+    fig, ax = plt.subplots()
+    assert plots.within_between_plot(fit, radon_homes, x="floor", group_mean="floor_mean",
+                                     ax=ax) is ax  # fmt: skip
+    means = radon_homes.groupby("county", observed=True)[["floor", "log_radon"]].mean()
+    (points,) = [c for c in ax.collections if c.get_gid() == "group-means"]
+    np.testing.assert_allclose(points.get_offsets(), means.to_numpy(), rtol=1e-12)
+    beta = fit.fixed_effects["estimate"]
+
+    def slope(line) -> float:
+        xs, ys = (np.asarray(v, dtype=float) for v in line.get_data())
+        return (ys[1] - ys[0]) / (xs[1] - xs[0])
+
+    (between,) = _lines(ax, "between-line")
+    (within,) = _lines(ax, "within-line")
+    assert slope(between) == pytest.approx(beta["floor"] + beta["floor_mean"], rel=1e-10)
+    assert slope(within) == pytest.approx(beta["floor"], rel=1e-10)
+    # The between line is the expected county mean: the fixed part at floor = floor_mean = share.
+    share = np.asarray(between.get_xdata(), dtype=float)
+    expected = fit.predict(pd.DataFrame({"floor": share, "floor_mean": share}), random=False)
+    np.testing.assert_allclose(between.get_ydata(), expected, rtol=1e-10)
+    _assert_labelled(
+        ax,
+        x="County mean of floor (share with floor = 1)",
+        y="County mean of log radon (log pCi/L)",
+    )
+    assert _legend_labels(ax.get_legend())[1:] == [
+        f"Between counties: slope {beta['floor'] + beta['floor_mean']:+.2f}",
+        f"Within a county: slope {beta['floor']:+.2f}",
+    ]
+    _save(fig, png_dir, "within_between")
+
+
+def test_within_between_plot_needs_exactly_x_and_its_group_mean(radon_homes):
+    with_uranium = ml.fit("log_radon ~ floor + floor_mean + log_uranium + (1 | county)",
+                          radon_homes)  # fmt: skip
+    with pytest.raises(ValueError, match="fixed terms Intercept, 'floor' and 'floor_mean' only"):
+        plots.within_between_plot(with_uranium, radon_homes, x="floor", group_mean="floor_mean")
+    wrong = radon_homes.assign(floor_mean=radon_homes["log_uranium"])
+    fit = ml.fit("log_radon ~ floor + floor_mean + (1 | county)", wrong)
+    with pytest.raises(ValueError, match="each county's mean of 'floor'"):
+        plots.within_between_plot(fit, wrong, x="floor", group_mean="floor_mean")
+    keyword = ml.fit(radon_homes, y="log_radon", x="floor", group="county")
+    with pytest.raises(ValueError, match="fit from a formula"):
+        plots.within_between_plot(keyword, radon_homes, x="floor", group_mean="floor_mean")

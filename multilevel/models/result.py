@@ -193,6 +193,77 @@ class FitResult:
             self._cache["statsmodels"] = fit_statsmodels(self)
         return self._cache["statsmodels"]
 
+    def confint(
+        self,
+        method: str = "profile",
+        level: float = 0.95,
+        *,
+        n_boot: int = 500,
+        seed: Any = None,
+        progress: bool = False,
+    ) -> pd.DataFrame:
+        """Confidence intervals for the group SDs, the correlation, the residual SD and the fixed effects.
+
+        The same model is refitted as its lme4 formula
+        (:func:`~multilevel.models.formula.keyword_formula`, e.g.
+        ``salary ~ experience + (1 | department)``) on the same rows, with the same REML or ML
+        and the predictor minus the same ``center``, and its
+        :meth:`~multilevel.models.lmm.FormulaFit.confint` answers: ``"profile"`` (lme4's
+        profile likelihood, the default), ``"wald"`` (fixed effects only) or ``"bootstrap"``.
+
+        Parameters
+        ----------
+        method : {"profile", "wald", "bootstrap"}
+        level : float
+            Coverage, in (0, 1).
+        n_boot, seed, progress
+            For ``method="bootstrap"`` (see :func:`multilevel.models.intervals.confint`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower``, ``upper``; one row per parameter in lme4's order and names
+            (``confint(fit, oldNames = FALSE)``): ``sd_Intercept|<group>``,
+            ``cor_<x>.Intercept|<group>``, ``sd_<x>|<group>``, ``sigma`` (residual SD), then the
+            fixed effects ``Intercept`` and ``<x>``. SDs are in the units of ``y``.
+
+        Raises
+        ------
+        ModelError
+            For ``complete_pooling`` and ``no_pooling``, which have no group SD.
+
+        Examples
+        --------
+        >>> import multilevel as ml
+        >>> from simdata import faculty_salaries
+        >>> res = ml.fit(faculty_salaries(seed=2), model="varying_intercepts")
+        >>> res.confint().index.tolist()  # doctest: +SKIP
+        ['sd_Intercept|department', 'sigma', 'Intercept', 'experience']
+        """
+        key = "formula_fit"
+        if key not in self._cache:
+            self._cache[key] = self._formula_fit()
+        return self._cache[key].confint(method, level, n_boot=n_boot, seed=seed, progress=progress)
+
+    def _formula_fit(self) -> Any:
+        """This model as ``ml.fit(formula, data)``: what :meth:`confint` delegates to."""
+        if not specs.MODELS[self.model].mixed:
+            raise ModelError(
+                f"confint needs a multilevel model (a group SD to give an interval for); "
+                f"{self.model!r} has none: its fixed_effects already hold 95% intervals"
+            )
+        if self.arrays is None:
+            raise ModelError("this FitResult was not made by multilevel.fit, so it has no data")
+        from .formula import keyword_formula  # formulaic loads only when intervals are asked for
+        from .lmm import fit_formula
+
+        rows = self.arrays.rows
+        if self.x is not None and self.center != 0.0:
+            # The intercepts of a centred fit are at x = center: refit on x - center to match.
+            rows = rows.assign(**{self.x: rows[self.x].astype(float) - self.center})
+        formula = keyword_formula(self.y, self.x, self.group, self.model)
+        return fit_formula(formula, rows, reml=self.reml)
+
     def predict(self, x: Any, group: Any = None) -> np.ndarray:
         """Predicted outcome at ``x`` (original units, not centred).
 

@@ -14,14 +14,16 @@ multi-panel figures. Axis labels come from the column names with their units ("S
 Lines are drawn from a fit's ``group_lines`` (see ``multilevel.fit``), so any model can be
 shown; functions that compare models fit them for you from ``data`` unless you pass fits in.
 
-The functions live in four families; each lesson figure is one call to one of them:
+The functions live in five families; each lesson figure is one call to one of them:
 
 - :mod:`.lines`: :func:`fitted_lines_plot`, :func:`four_models_plot` (and the lower-level
   :func:`draw_fitted_lines` / :func:`update_fitted_lines`);
 - :mod:`.pooling`: :func:`pooling_plot`, :func:`pooling_grid`, :func:`shrinkage_plot`;
 - :mod:`.estimates`: :func:`truth_plot`, :func:`caterpillar_plot`, :func:`pooling_error_plot`;
 - :mod:`.checking`: :func:`residual_plot`, :func:`qq_plot`, :func:`replicates_plot`,
-  :func:`replicate_statistic_plot` (checking a model, lesson 9).
+  :func:`replicate_statistic_plot` (checking a model, lesson 9);
+- :mod:`.predictors`: :func:`group_predictor_plot`, :func:`within_between_plot` (group-level
+  predictors and within- against between-group effects, for fits from a formula, lesson 7).
 
 Example
 -------
@@ -49,6 +51,7 @@ from .lines import (
     update_fitted_lines,
 )
 from .pooling import pooling_grid, pooling_plot, shrinkage_plot
+from .predictors import group_predictor_plot, within_between_plot
 
 __all__ = [
     "MODEL_TITLES",
@@ -68,4 +71,6 @@ __all__ = [
     "qq_plot",
     "replicates_plot",
     "replicate_statistic_plot",
+    "group_predictor_plot",
+    "within_between_plot",
 ]

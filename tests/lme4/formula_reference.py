@@ -109,6 +109,8 @@ def cases() -> list[Case]:
         ("radon", "log_radon ~ floor + log_uranium + (1 | county)", None),
         ("radon", "log_radon ~ floor + (1 | county)", None),
         ("radon", "log_radon ~ floor + log_uranium + (1 + floor | county)", None),
+        # Lesson 7's within- and between-county model (floor_mean: the county mean of floor).
+        ("radon", "log_radon ~ floor + floor_mean + log_uranium + (1 | county)", None),
     ]  # fmt: skip
     out = []
     for i, (dataset, formula, r_formula) in enumerate(lmm):
@@ -132,6 +134,9 @@ def profile_cases() -> list[Case]:
              "Reaction ~ Days + (Days | Subject)", profile=True),
         Case("profile radon", "radon", "log_radon ~ floor + log_uranium + (1 | county)",
              "log_radon ~ floor + log_uranium + (1 | county)", profile=True),
+        # Lesson 7's county SD before uranium (the one after is the case above).
+        Case("profile radon, floor only", "radon", "log_radon ~ floor + (1 | county)",
+             "log_radon ~ floor + (1 | county)", profile=True),
         Case("profile salaries ||", "salaries",
              "salary ~ experience + rank + (1 + experience || department)",
              "salary ~ experience + rank + (1 + experience || department)", profile=True),
@@ -163,7 +168,11 @@ def datasets(workdir: Path) -> dict[str, pd.DataFrame]:
         "salaries": salaries(),
         "salaries_na": with_gaps,
         "sleepstudy": sleepstudy(workdir),
-        "radon": radon(),
+        # With lesson 7's county mean of floor, the share of a county's homes measured on the
+        # first floor.
+        "radon": radon().assign(
+            floor_mean=lambda d: d.groupby("county", observed=True)["floor"].transform("mean")
+        ),
         "admissions": admissions(),
     }
 
