@@ -34,6 +34,8 @@ from matplotlib.lines import Line2D
 from multilevel import checking, style
 from multilevel.models import FitResult
 
+from ._common import ONE_COLOR
+
 __all__ = [
     "residual_plot",
     "qq_plot",
@@ -241,7 +243,7 @@ def qq_plot(
     n = values.size
     theory = scipy.stats.norm.ppf((np.arange(1, n + 1) - 0.5) / n)
     ax = _get_ax(ax)
-    ax.scatter(theory, values, s=24, color=style.GROUP_PALETTE[4], alpha=0.8, gid="quantiles")
+    ax.scatter(theory, values, s=24, color=ONE_COLOR, alpha=0.8, gid="quantiles")
     q1, q3 = np.quantile(values, [0.25, 0.75])
     z1, z3 = scipy.stats.norm.ppf([0.25, 0.75])
     slope = (q3 - q1) / (z3 - z1)
@@ -331,12 +333,24 @@ def replicates_plot(
     x = result.x
     for ax, (name, frame) in zip(axes.flat, panels, strict=False):
         labels = frame[result.group].astype(object).to_numpy()
-        colors = [styles[g].color for g in labels]
         if x is not None:
-            ax.scatter(frame[x], frame[result.y], c=colors, s=10, alpha=0.6, linewidths=0)
+            # One scatter per marker shape, so the points carry the shapes the legend shows.
+            markers = np.array([styles[g].marker for g in labels], dtype=object)
+            colors = np.array([styles[g].color for g in labels], dtype=object)
+            for marker in dict.fromkeys(markers):
+                keep = markers == marker
+                ax.scatter(
+                    frame[x].to_numpy()[keep],
+                    frame[result.y].to_numpy()[keep],
+                    c=list(colors[keep]),
+                    marker=marker,
+                    s=10,
+                    alpha=0.6,
+                    linewidths=0,
+                )
             style.format_axis(ax, x=x, y=result.y)
         else:
-            ax.hist(frame[result.y], bins=20, color=style.GROUP_PALETTE[4], alpha=0.8)
+            ax.hist(frame[result.y], bins=20, color=ONE_COLOR, alpha=0.8)
             style.format_axis(ax, x=result.y)
         ax.set_title(name, fontweight="bold" if name == "Real data" else "normal")
     for ax in axes.flat[len(panels) :]:
@@ -404,14 +418,14 @@ def replicate_statistic_plot(
     ax.hist(
         reps,
         bins=min(30, max(5, reps.size // 5)),
-        color=style.GROUP_PALETTE[1],
+        color=style.OKABE_ITO["sky blue"],
         edgecolor="white",
         label=f"{reps.size} data sets simulated from the model",
         gid="replicates",
     )
     ax.axvline(
         real,
-        color=style.GROUP_PALETTE[3],
+        color=style.OKABE_ITO["vermillion"],
         linewidth=3,
         label=f"Real data ({share:.0%} of replicates at or above)",
         gid="real",
