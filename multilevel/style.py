@@ -4,12 +4,32 @@ Every figure in the course takes its colours and sizes from here, so a lesson on
 :func:`use_course_style` once, and a lecturer switches larger type and thicker lines on for a
 projector in one place with :func:`presentation_mode`.
 
-The palette is Okabe & Ito's (2008) "Color Universal Design" set of eight colours, which stay
-distinguishable for the common forms of colour-vision deficiency. Black is kept for the
-population (pooled) line, so groups get the seven other colours plus a mid grey (as in the
-"Cookbook for R" colour-blind palette), eight in all: the default number of departments. Beyond
-eight groups the colours repeat with a different line style and marker, so every group stays
-distinguishable.
+How group colours are chosen
+----------------------------
+Each group gets a :class:`GroupStyle` from :func:`distinct_styles`, the one palette function
+every figure and explorer uses: a colour, a marker shape and a line style.
+
+* **Colours** (:data:`GROUP_PALETTE`): eight colours designed for this course by the method of
+  Petroff (2021), "Accessible Color Sequences for Data Visualization" (arXiv:2107.02270), the
+  method behind matplotlib's ``petroff`` styles: starting from Okabe & Ito's hues (blue,
+  orange, bluish green, vermilion, reddish purple, sky blue) plus a violet and a dark green,
+  each colour was moved as little as possible until every pair is at least 18 CAM02-UCS units
+  apart (Petroff's bar for eight colours) for normal vision *and* for simulated deuteranopia,
+  protanopia and tritanopia at full severity (Machado, Oliveira & Fernandes 2009, as computed
+  by ``colorspacious``), and every colour has at least 3:1 contrast against white (WCAG 2.1,
+  success criterion 1.4.11, for graphical objects; Okabe-Ito's yellow has 1.3:1). There is no
+  grey (grey is kept for legend keys and reference marks) and no colour close to black (black
+  is the population line, :data:`POPULATION_COLOR`).
+* **Markers** (:data:`GROUP_MARKERS`): six filled shapes that stay apart at legend size, so
+  colour is never the only cue (WCAG 1.4.1); the ``x`` and ``*`` used for the truth and for
+  complete pooling are not among them.
+* **Line styles**: solid for the first eight groups; past eight the colours repeat, each with
+  a new marker and a dashed line, so up to twelve groups (and more) get distinct
+  (colour, marker) pairs, and two groups drawn with the same marker always have colours at
+  least 20 units apart in every one of the four visions.
+
+``tests/test_palette.py`` checks all of this for 8, 10 and 12 groups, and that the old palette
+(Okabe-Ito with yellow and grey, all circles) fails it.
 
 Example
 -------
@@ -17,7 +37,7 @@ Example
 >>> style.use_course_style()
 >>> colors = style.group_colors(["Biology", "Chemistry", "Physics"])
 >>> colors["Biology"]
-'#E69F00'
+'#C20000'
 >>> with style.presentation_mode():
 ...     pass  # figures drawn here use projector-sized type
 """
@@ -41,6 +61,7 @@ from .units import axis_label, format_amount, is_money, slope_unit, unit_of
 __all__ = [
     "OKABE_ITO",
     "GROUP_PALETTE",
+    "GROUP_MARKERS",
     "POPULATION_COLOR",
     "COURSE_RC",
     "PRESENTATION_RC",
@@ -71,25 +92,30 @@ OKABE_ITO: Mapping[str, str] = {
     "reddish purple": "#CC79A7",
 }
 
-#: Colours for groups, most distinct first. Black is reserved for the population line, so
-#: Okabe-Ito's other seven are joined by a mid grey; yellow and grey come last because they
-#: are the faintest on white, especially on a projector.
+#: Colours for groups, in the order groups get them (see the module notes for how they were
+#: chosen). The order puts the colours of groups that share a marker (the 1st and 7th, the 2nd
+#: and 8th, ...) far apart, and the first three as far apart as possible.
 GROUP_PALETTE: tuple[str, ...] = (
-    OKABE_ITO["orange"],
-    OKABE_ITO["sky blue"],
-    OKABE_ITO["bluish green"],
-    OKABE_ITO["vermillion"],
-    OKABE_ITO["blue"],
-    OKABE_ITO["reddish purple"],
-    OKABE_ITO["yellow"],
-    "#999999",
+    "#C20000",  # red
+    "#AF709E",  # mauve (reddish purple)
+    "#004198",  # navy blue
+    "#7946FF",  # violet
+    "#69A16D",  # sage green
+    "#E37400",  # orange
+    "#009AF7",  # azure (sky blue)
+    "#357249",  # forest green
 )
+
+#: Marker shapes for groups, in the order groups get them: filled shapes that differ in
+#: outline, not only in size or a few corners (a hexagon or an octagon reads as a circle at
+#: legend size). Six, the most that ggplot2's shape scale allows for the same reason.
+GROUP_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
 
 #: The colour of the population (complete-pooling / fixed-effects) line.
 POPULATION_COLOR: str = OKABE_ITO["black"]
 
+#: One line style per round of colours: solid for the first eight groups, then dashed, ...
 _LINESTYLES: tuple[Any, ...] = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (5, 2, 1, 2)))
-_MARKERS: tuple[str, ...] = ("o", "s", "^", "D")
 
 #: Defaults for every course figure: legible on a laptop and in a lecture hall.
 COURSE_RC: dict[str, Any] = {
@@ -155,7 +181,7 @@ class GroupStyle:
     linestyle : str or tuple
         A matplotlib line style; solid for the first eight groups.
     marker : str
-        A matplotlib marker; a circle for the first eight groups.
+        A matplotlib marker from :data:`GROUP_MARKERS`.
     """
 
     color: str
@@ -164,11 +190,12 @@ class GroupStyle:
 
 
 def distinct_styles(n: int) -> list[GroupStyle]:
-    """Return ``n`` distinguishable group styles.
+    """Return ``n`` distinguishable group styles: the course's one palette function.
 
-    The first eight differ by colour alone; after that each round of colours gets a new
-    line style and marker, so up to 32 groups are told apart, and more groups repeat the
-    cycle.
+    Group ``i`` (from 0) gets colour ``i mod 8`` of :data:`GROUP_PALETTE`, marker ``i mod 6``
+    of :data:`GROUP_MARKERS` and line style ``i // 8``: every group has its own colour up to
+    eight and its own marker up to six, no two groups share both a colour and a marker before
+    24, and groups sharing a colour (past eight) also differ in line style.
 
     Parameters
     ----------
@@ -181,8 +208,8 @@ def distinct_styles(n: int) -> list[GroupStyle]:
 
     Example
     -------
-    >>> [s.color for s in distinct_styles(2)]
-    ['#E69F00', '#56B4E9']
+    >>> [(s.color, s.marker) for s in distinct_styles(2)]
+    [('#C20000', 'o'), ('#AF709E', 's')]
     >>> distinct_styles(9)[8].linestyle != distinct_styles(9)[0].linestyle
     True
     """
@@ -193,7 +220,7 @@ def distinct_styles(n: int) -> list[GroupStyle]:
         GroupStyle(
             color=GROUP_PALETTE[i % k],
             linestyle=_LINESTYLES[(i // k) % len(_LINESTYLES)],
-            marker=_MARKERS[(i // k) % len(_MARKERS)],
+            marker=GROUP_MARKERS[i % len(GROUP_MARKERS)],
         )
         for i in range(int(n))
     ]
@@ -254,7 +281,7 @@ def group_colors(groups: Iterable[Any]) -> dict[Any, str]:
     Example
     -------
     >>> group_colors(["Physics", "Biology"])["Biology"]
-    '#E69F00'
+    '#C20000'
     """
     return {g: s.color for g, s in group_styles(groups).items()}
 

@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.formula.api as smf
+from matplotlib.colors import to_hex
+from matplotlib.markers import MarkerStyle
 
 import multilevel as ml
 from multilevel import style
@@ -726,3 +728,25 @@ def test_axis_limits_move_when_a_marker_would_sit_on_the_edge():
     low, high = limits.fit((0.0, 100.0), [20.0, 99.9])  # a dot half cut off at the right edge
     assert high > 99.9 + 0.05 * (99.9 - 20.0)
     assert low < 20.0
+
+
+def test_shrinkage_explorer_tells_twelve_departments_apart_by_colour_and_marker():
+    explorer = mw.shrinkage_explorer(n_departments=12, seed=1)
+    assert explorer.error is None
+    expected = [(s.color.lower(), s.marker) for s in style.distinct_styles(12)]
+    shapes = {}
+    for marker in {m for _, m in expected}:
+        shape = MarkerStyle(marker)
+        shapes[marker] = np.round(shape.get_path().transformed(shape.get_transform()).vertices, 6)
+    for dots in (explorer.partial, explorer.weights):
+        faces = [to_hex(c) for c in dots.get_facecolors()]
+        paths = [np.round(p.vertices, 6) for p in dots.get_paths()]
+        assert len(faces) == len(paths) == 12
+        drawn = []
+        for face, path in zip(faces, paths, strict=True):
+            (marker,) = [
+                m for m, v in shapes.items() if v.shape == path.shape and np.allclose(v, path)
+            ]
+            drawn.append((face, marker))
+        assert drawn == expected
+        assert len(set(drawn)) == 12, "two departments look the same"

@@ -175,7 +175,8 @@ DASHED = (0, (4, 2))
 #: estimate plots draw every group in one colour).
 MANY_GROUPS = 12
 _FEW_LEVELS = 5
-_ONE_COLOR = style.OKABE_ITO["blue"]
+#: The one colour of marks that stand for no group, or for too many groups to name.
+ONE_COLOR = style.OKABE_ITO["blue"]
 
 
 def wrap_to_axes(ax: Axes, text: str, *, along: str = "title") -> str:
@@ -204,7 +205,7 @@ def wrap_to_axes(ax: Axes, text: str, *, along: str = "title") -> str:
 def colors_or_one(styles: Mapping[Any, style.GroupStyle], groups: Sequence[Any]) -> list[str]:
     """Group colours, or one colour when there are too many groups for colours to name them."""
     if len(groups) > MANY_GROUPS:
-        return [_ONE_COLOR] * len(groups)
+        return [ONE_COLOR] * len(groups)
     return [styles[g].color for g in groups]
 
 

@@ -34,6 +34,8 @@ from matplotlib.lines import Line2D
 from multilevel import checking, style
 from multilevel.models import FitResult
 
+from ._common import ONE_COLOR
+
 __all__ = [
     "residual_plot",
     "qq_plot",
@@ -246,7 +248,7 @@ def qq_plot(
     n = values.size
     theory = scipy.stats.norm.ppf((np.arange(1, n + 1) - 0.5) / n)
     ax = _get_ax(ax)
-    points = {"s": 24, "color": style.GROUP_PALETTE[4], "alpha": 0.8, **kwargs}
+    points = {"s": 24, "color": ONE_COLOR, "alpha": 0.8, **kwargs}
     ax.scatter(theory, values, gid="quantiles", **points)
     q1, q3 = np.quantile(values, [0.25, 0.75])
     z1, z3 = scipy.stats.norm.ppf([0.25, 0.75])
@@ -341,13 +343,23 @@ def replicates_plot(
     x = result.x
     for ax, (name, frame) in zip(axes.flat, panels, strict=False):
         labels = frame[result.group].astype(object).to_numpy()
-        colors = [styles[g].color for g in labels]
         if x is not None:
+            # One scatter per marker shape, so the points carry the shapes the legend shows.
+            markers = np.array([styles[g].marker for g in labels], dtype=object)
+            colors = np.array([styles[g].color for g in labels], dtype=object)
             points = {"s": 10, "alpha": 0.6, "linewidths": 0, **kwargs}
-            ax.scatter(frame[x], frame[result.y], c=colors, **points)
+            for marker in dict.fromkeys(markers):
+                keep = markers == marker
+                ax.scatter(
+                    frame[x].to_numpy()[keep],
+                    frame[result.y].to_numpy()[keep],
+                    c=list(colors[keep]),
+                    marker=marker,
+                    **points,
+                )
             style.format_axis(ax, x=x, y=result.y)
         else:
-            bars = {"bins": 20, "color": style.GROUP_PALETTE[4], "alpha": 0.8, **kwargs}
+            bars = {"bins": 20, "color": ONE_COLOR, "alpha": 0.8, **kwargs}
             ax.hist(frame[result.y], **bars)
             style.format_axis(ax, x=result.y)
         ax.set_title(name, fontweight="bold" if name == "Real data" else "normal")
@@ -418,14 +430,14 @@ def replicate_statistic_plot(
     ax = _get_ax(ax)
     bars = {
         "bins": min(30, max(5, reps.size // 5)),
-        "color": style.GROUP_PALETTE[1],
+        "color": style.OKABE_ITO["sky blue"],
         "edgecolor": "white",
         **kwargs,
     }
     ax.hist(reps, label=f"{reps.size} data sets simulated from the model", gid="replicates", **bars)
     ax.axvline(
         real,
-        color=style.GROUP_PALETTE[3],
+        color=style.OKABE_ITO["vermillion"],
         linewidth=3,
         label=f"Real data ({share:.0%} of replicates at or above)",
         gid="real",

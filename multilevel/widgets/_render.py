@@ -29,11 +29,13 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
+from matplotlib.markers import MarkerStyle
+from matplotlib.path import Path
 from PIL import Image as PILImage
 
 from .. import style
 
-__all__ = ["AxisLimits", "BlitRenderer", "group_colors"]
+__all__ = ["AxisLimits", "BlitRenderer", "GroupMarks"]
 
 
 class BlitRenderer:
@@ -120,12 +122,39 @@ class AxisLimits:
         return low - self.pad * span, high + self.pad * span
 
 
-def group_colors(n_groups: int) -> np.ndarray:
-    """RGBA rows, one colour per department, in the course's colour-blind-safe order.
+class GroupMarks:
+    """The colour and marker of each of ``n_groups`` departments in an explorer, from
+    :func:`multilevel.style.distinct_styles` (the course's one palette function).
+
+    Past eight departments colours repeat and the marker tells them apart. (An explorer's
+    lines keep their line styles for the kind of pooling, so there colour is the only cue.)
+
+    Attributes
+    ----------
+    colors : numpy.ndarray
+        RGBA rows, one per department.
+    paths : list of matplotlib.path.Path
+        One marker outline per department, scaled as ``Axes.scatter`` scales its markers, for
+        ``PathCollection.set_paths`` (a collection draws its i-th point with its i-th path).
 
     Example
     -------
-    >>> group_colors(3).shape
-    (3, 4)
+    >>> marks = GroupMarks(12)
+    >>> marks.colors.shape, len(marks.paths)
+    ((12, 4), 12)
     """
-    return to_rgba_array([s.color for s in style.distinct_styles(n_groups)])
+
+    def __init__(self, n_groups: int) -> None:
+        styles = style.distinct_styles(n_groups)
+        self.colors = to_rgba_array([s.color for s in styles]) if styles else np.zeros((0, 4))
+        shapes = {m: _marker_path(m) for m in dict.fromkeys(s.marker for s in styles)}
+        self.paths = [shapes[s.marker] for s in styles]
+
+    def point_paths(self, codes: np.ndarray) -> list[Path]:
+        """The marker outline of each point, given each point's department code."""
+        return [self.paths[c] for c in np.asarray(codes, dtype=int)]
+
+
+def _marker_path(marker: str) -> Path:
+    shape = MarkerStyle(marker)
+    return shape.get_path().transformed(shape.get_transform())

@@ -36,7 +36,7 @@ from ._controls import (
     toggle,
 )
 from ._fitting import Lines, arrays, complete_pooling, no_pooling, spread_looks_zero
-from ._render import group_colors
+from ._render import GroupMarks
 
 __all__ = [
     "PoolingExplorer",
@@ -408,13 +408,15 @@ class PoolingExplorer(SampleExplorer):
         c = self.controls
         n_groups = len(sim.truth)
         if n_groups != self._n_styled:
-            self._colors = group_colors(n_groups)
+            self._marks = GroupMarks(n_groups)
             self._n_styled = n_groups
             self._set_group_ticks(sim)
-        colors = self._colors
+        marks = self._marks
+        colors = marks.colors
         truth = Lines(sim.truth["intercept"].to_numpy(float), sim.truth["slope"].to_numpy(float))
         self.points.set_offsets(np.column_stack([x, y]))
         self.points.set_facecolors(colors[codes])
+        self.points.set_paths(marks.point_paths(codes))
 
         def put(coll: LineCollection, lines: Lines | None, show: bool) -> None:
             if lines is None:
@@ -467,6 +469,7 @@ class PoolingExplorer(SampleExplorer):
         self.group_separate.set_visible(c["show_no_pooling"].value)
         self.group_partial.set_offsets(np.column_stack([px, py]))
         self.group_partial.set_facecolors(colors)
+        self.group_partial.set_paths(marks.paths)
         self.group_partial.set_visible(c["show_partial"].value and partial is not None)
         self.group_complete.set_data(*complete_xy)
         self.group_complete.set_visible(c["show_complete"].value)

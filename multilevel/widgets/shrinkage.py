@@ -29,7 +29,7 @@ from ..pooling import own_estimates, precision_weights
 from ._base import SampleExplorer
 from ._controls import button, count_slider, dollars, float_slider, readout_table, toggle
 from ._fitting import arrays, spread_looks_zero
-from ._render import group_colors
+from ._render import GroupMarks
 
 __all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
 
@@ -213,7 +213,7 @@ class ShrinkageExplorer(SampleExplorer):
         n_groups = len(t)
         n, own, partial = t["n"].to_numpy(float), t["own"].to_numpy(), t["partial"].to_numpy()
         truth, weight = t["truth"].to_numpy(), t["weight"].to_numpy()
-        colors = group_colors(n_groups)
+        marks = GroupMarks(n_groups)
         # Departments of equal size sit on top of each other; a small sideways offset keeps each
         # one visible.
         jitter = (np.arange(n_groups) % 3 - 1) * 0.18 if n_groups > 1 else np.zeros(1)
@@ -221,7 +221,8 @@ class ShrinkageExplorer(SampleExplorer):
         self.own.set_data(xs, own)
         self.own.set_visible(True)
         self.partial.set_offsets(np.column_stack([xs, partial]))
-        self.partial.set_facecolors(colors)
+        self.partial.set_facecolors(marks.colors)
+        self.partial.set_paths(marks.paths)
         self.partial.set_visible(True)
         self.truth.set_data(xs, truth)
         self.truth.set_visible(bool(self.controls["show_truth"].value))
@@ -232,7 +233,8 @@ class ShrinkageExplorer(SampleExplorer):
         self.overall.set_ydata([alpha, alpha])
         self._set_limits(self.ax_pull, y=np.concatenate([own, partial, truth, [alpha]]))
         self.weights.set_offsets(np.column_stack([xs, weight]))
-        self.weights.set_facecolors(colors)
+        self.weights.set_facecolors(marks.colors)
+        self.weights.set_paths(marks.paths)
         self.weights.set_visible(True)
         self.curve_est.set_ydata(precision_weights(self._grid, sigma, tau))
         self.curve_est.set_visible(True)
