@@ -12,7 +12,7 @@ FIRST_LESSON := course/00_start_here.ipynb
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks
+.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks book
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]' \
@@ -25,7 +25,12 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,site]'
+	@touch $@
+
+# The web site (Sphinx + MyST-NB + sphinx-book-theme) and the lecture app (Voila): the `site` extra.
+$(VENV)/.installed-site: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[site]'
 	@touch $@
 
 env: $(VENV)/.installed
@@ -81,3 +86,10 @@ SLIDES_DIR := build/slides
 slides: $(VENV)/.installed
 	MULTILEVEL_PRESENTATION=1 $(VENV)/bin/jupyter nbconvert --to slides \
 		--execute --ExecutePreprocessor.timeout=300 --output-dir $(SLIDES_DIR) course/*.ipynb
+
+# The course as a static web site: every lesson executed, with its figures, a table of contents,
+# search, a download and a Binder button per notebook: build/book/html/index.html (gitignored).
+# Executed lessons are cached in build/book/jupyter_cache: a rebuild runs only what changed.
+# REPOSITORY_URL=https://github.com/you/multilevel-course points the Binder button at your copy.
+book: $(VENV)/.installed-site
+	$(PY) scripts/build_book.py
