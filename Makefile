@@ -12,7 +12,7 @@ FIRST_LESSON := course/00_start_here.ipynb
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks book
+.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks book demo
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]' \
@@ -93,3 +93,9 @@ slides: $(VENV)/.installed
 # REPOSITORY_URL=https://github.com/you/multilevel-course points the Binder button at your copy.
 book: $(VENV)/.installed-site
 	$(PY) scripts/build_book.py
+
+# The five explorers as a code-free app for a lecture (Voila, projector sizes): a launcher page
+# with one entry per explorer. Honours PORT and NO_BROWSER (then on all interfaces), as `make lab`;
+# runs as root too (Voila does not refuse it).
+demo: $(VENV)/.installed-site
+	$(PY) scripts/demo.py --port=$(PORT) $(if $(NO_BROWSER),--no-browser --ip=0.0.0.0)
