@@ -67,6 +67,7 @@ nb_ipywidgets_js = {}
 html_theme = "sphinx_book_theme"
 html_title = "Multilevel models, hands on"
 html_static_path = ["_static"]
+templates_path = ["_templates"]
 html_css_files = ["course.css"]
 html_last_updated_fmt = None
 html_copy_source = True  # the notebook each page's download button offers
@@ -83,6 +84,10 @@ html_theme_options = {
         "notebook_interface": "jupyterlab",
     },
     "home_page_in_toc": True,
+    # One level in the left sidebar: the theme's expand/collapse toggles for deeper levels are
+    # <summary> elements with no text, a serious axe-core violation (summary-name). The exercise
+    # pages are listed on the Exercises page.
+    "max_navbar_depth": 1,
     "show_toc_level": 2,
     # No icon fonts or analytics from another host.
     "icon_links": [],
