@@ -12,7 +12,7 @@ FIRST_LESSON := course/00_start_here.ipynb
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks book demo
+.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks book demo axe
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]' \
@@ -33,13 +33,23 @@ $(VENV)/.installed-site: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[site]'
 	@touch $@
 
+# axe-core, the accessibility checker the site's tests inject into Chromium, from npm (pinned in
+# tests/browser/axe/package-lock.json). Without npm the accessibility test skips and says so.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error && touch $@ \
+		|| echo "npm could not install axe-core: the site's accessibility test will skip"; \
+	else echo "npm not found: the site's accessibility test will skip (apt-get install npm)"; fi
+axe: $(AXE)
+
 env: $(VENV)/.installed
 
 lab: $(VENV)/.installed
 	$(if $(PRESENTATION),MULTILEVEL_PRESENTATION=1) $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) \
 		$(if $(NO_BROWSER),--no-browser --ServerApp.ip=0.0.0.0) $(FIRST_LESSON)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(AXE)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -49,8 +59,8 @@ test: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not notebook and not browser and not slow"
 
-browser: $(VENV)/.installed-dev
-	$(PY) -m pytest tests/test_browser.py -m browser
+browser: $(VENV)/.installed-dev $(AXE)
+	$(PY) -m pytest tests/test_browser.py tests/test_site.py tests/test_demo.py -m browser
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
