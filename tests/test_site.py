@@ -60,13 +60,6 @@ def needs_site(test):
     return test
 
 
-def _unavailable(reason: str) -> None:
-    """Skip on a student's machine; fail under CI, where every test must run."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: this test must run, not skip)", pytrace=False)
-    pytest.skip(reason)
-
-
 # --------------------------------------------------------------------------- the build
 @dataclass(frozen=True)
 class Site:
@@ -143,7 +136,9 @@ def test_the_site_builds_with_every_lesson_and_exercise(site: Site) -> None:
 @needs_site
 def test_the_build_ran_without_a_network(site: Site) -> None:
     if not site.offline:
-        _unavailable("cannot cut this machine's network for the build (needs root and unshare)")
+        student.unavailable(
+            "cannot cut this machine's network for the build (needs root and unshare)"
+        )
     assert site.offline
 
 
@@ -384,20 +379,6 @@ def served(site: Site) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright is not installed: `make test` installs it")
-    if not student.chromium_available():
-        _unavailable(f"Chromium not found at {student.CHROMIUM_PATH}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = student.launch_chromium(playwright)
-        yield browser
-        browser.close()
-
-
 # Runs in the page: every image drawn (loaded, with a size), and the figures among them.
 _IMAGES_JS = """() => Array.from(document.querySelectorAll('article img')).map(img => ({
     src: img.getAttribute('src').slice(0, 80), alt: img.getAttribute('alt') || '',
@@ -473,7 +454,7 @@ def test_the_axe_filter_can_fail() -> None:
 @pytest.mark.browser
 def test_site_passes_axe_core(served, chromium) -> None:
     if not AXE_JS.is_file():
-        _unavailable(f"axe-core is not installed at {AXE_JS}: run `make axe` (needs npm)")
+        student.unavailable(f"axe-core is not installed at {AXE_JS}: run `make axe` (needs npm)")
     found = {}
     for page_path in axe_pages():
         page, _log = _open(chromium, served + page_path)
