@@ -63,13 +63,15 @@ def test_make_demo_honours_port_and_no_browser() -> None:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     dry_run = subprocess.run(
-        ["make", "-n", "demo", "PORT=9123", "NO_BROWSER=1"],
+        ["make", "-n", "--no-print-directory", "demo", "PORT=9123", "NO_BROWSER=1"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    command = dry_run.strip().splitlines()[-1]
+    # The install steps may come first (a fresh .venv), and under `make test` make may say
+    # which directory it is in: the demo's command is the line that runs scripts/demo.py.
+    (command,) = [line for line in dry_run.splitlines() if "scripts/demo.py" in line]
     assert "scripts/demo.py" in command and "--port=9123" in command, command
     assert "--no-browser" in command and "--ip=0.0.0.0" in command, command
 

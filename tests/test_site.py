@@ -1,7 +1,8 @@
 """The course's web site (``make book``): it builds, shows every lesson with its figures and alt
 text, loads nothing from another host, publishes no solution, and passes axe-core.
 
-One build serves every test here (the ``site`` fixture, once per test session), into
+One build serves every test here (the ``site`` fixture, once per test session; a second
+pytest-xdist worker waits for it and reuses its cache), into
 ``build/book-test`` (``ML_SITE_BUILD_DIR`` elsewhere), so MyST-NB's execution cache makes a second
 run quick; a change in the lessons or the packages re-executes what it touches. Where the machine
 allows it (Linux, as root: CI), the build runs in a network namespace of its own with only a
@@ -15,6 +16,7 @@ skip and say so, except under CI (``CI=true``), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import http.server
@@ -88,15 +90,38 @@ def _offline_prefix() -> list[str]:
     return [unshare, "-n", "sh", "-c", f'{ip} link set lo up && exec "$@"', "offline"]
 
 
+@contextlib.contextmanager
+def _build_lock() -> Iterator[None]:
+    """Hold a lock on the build folder while building.
+
+    pytest-xdist may give the site's tests to both workers (with pytest 9 it no longer keeps an
+    xdist_group on one worker), and each worker has its own session: the second one waits here,
+    then finds every lesson in the execution cache and rebuilds in seconds.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: one worker at a time is then up to the caller
+        yield
+        return
+    BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_DIR.parent / f"{BUILD_DIR.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def site() -> Site:
     """Build the site once per session (offline where the machine allows it)."""
     prefix = _offline_prefix()
     command = [*prefix, sys.executable, str(REPO / "scripts" / "build_book.py"), "--out"]
     command.append(str(BUILD_DIR))
-    result = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, check=False, timeout=1400
-    )
+    with _build_lock():
+        result = subprocess.run(
+            command, cwd=REPO, capture_output=True, text=True, check=False, timeout=1400
+        )
     log = result.stdout + result.stderr
     if result.returncode != 0:
         pytest.fail(f"the site did not build:\n{log[-6000:]}", pytrace=False)
