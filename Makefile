@@ -12,7 +12,7 @@ FIRST_LESSON := course/00_start_here.ipynb
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks
+.PHONY: lab test unit notebooks browser lint format bench exercises env clean clean-notebooks book demo axe
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version.split()[0]' \
@@ -25,8 +25,23 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,site]'
 	@touch $@
+
+# The web site (Sphinx + MyST-NB + sphinx-book-theme) and the lecture app (Voila): the `site` extra.
+$(VENV)/.installed-site: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[site]'
+	@touch $@
+
+# axe-core, the accessibility checker the site's tests inject into Chromium, from npm (pinned in
+# tests/browser/axe/package-lock.json). Without npm the accessibility test skips and says so.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error && touch $@ \
+		|| echo "npm could not install axe-core: the site's accessibility test will skip"; \
+	else echo "npm not found: the site's accessibility test will skip (apt-get install npm)"; fi
+axe: $(AXE)
 
 env: $(VENV)/.installed
 
@@ -34,7 +49,7 @@ lab: $(VENV)/.installed
 	$(if $(PRESENTATION),MULTILEVEL_PRESENTATION=1) $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) \
 		$(if $(NO_BROWSER),--no-browser --ServerApp.ip=0.0.0.0) $(FIRST_LESSON)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(AXE)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -44,8 +59,8 @@ test: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not notebook and not browser and not slow"
 
-browser: $(VENV)/.installed-dev
-	$(PY) -m pytest tests/test_browser.py -m browser
+browser: $(VENV)/.installed-dev $(AXE)
+	$(PY) -m pytest tests/test_browser.py tests/test_site.py tests/test_demo.py -m browser
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
@@ -81,3 +96,16 @@ SLIDES_DIR := build/slides
 slides: $(VENV)/.installed
 	MULTILEVEL_PRESENTATION=1 $(VENV)/bin/jupyter nbconvert --to slides \
 		--execute --ExecutePreprocessor.timeout=300 --output-dir $(SLIDES_DIR) course/*.ipynb
+
+# The course as a static web site: every lesson executed, with its figures, a table of contents,
+# search, a download and a Binder button per notebook: build/book/html/index.html (gitignored).
+# Executed lessons are cached in build/book/jupyter_cache: a rebuild runs only what changed.
+# REPOSITORY_URL=https://github.com/you/multilevel-course points the Binder button at your copy.
+book: $(VENV)/.installed-site
+	$(PY) scripts/build_book.py
+
+# The five explorers as a code-free app for a lecture (Voila, projector sizes): a launcher page
+# with one entry per explorer. Honours PORT and NO_BROWSER (then on all interfaces), as `make lab`;
+# runs as root too (Voila does not refuse it).
+demo: $(VENV)/.installed-site
+	$(PY) scripts/demo.py --port=$(PORT) $(if $(NO_BROWSER),--no-browser --ip=0.0.0.0)

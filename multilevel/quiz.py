@@ -74,8 +74,35 @@ class MultipleChoice:
         """The feedback currently shown, as HTML."""
         return self._feedback.value
 
+    def still_html(self) -> str:
+        """The question as static HTML: the choices, and the answer behind "Show the answer".
+
+        Jupyter front ends with the widget manager show the live question and ignore this; a
+        static page made from the executed notebook (the course's web site) shows it instead
+        of buttons that could not answer there.
+
+        Example
+        -------
+        >>> q = multiple_choice("2 + 2?", ["3", "4"], correct=1, explanation="Count.")
+        >>> "<details>" in q.still_html()
+        True
+        """
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        items = "".join(f"<li>{escape(choice)}</li>" for choice in self.choices)
+        right = self.correct
+        return (
+            "<div class='ml-static-quiz'>"
+            f"<p><strong>Check your understanding.</strong> {escape(self.question)}</p>"
+            f"<ol type='A'>{items}</ol>"
+            "<details><summary>Show the answer</summary>"
+            f"<p><strong>{letters[right]}</strong>: {escape(self.choices[right])}. "
+            f"{escape(self.explanation)}</p></details></div>"
+        )
+
     def _repr_mimebundle_(self, **kwargs):  # noqa: ANN003, ANN202 - Jupyter display protocol
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.still_html()
+        return bundle
 
 
 def multiple_choice(

@@ -10,6 +10,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
 import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 # numpy may already be loaded by a plugin before this file runs: limit its pool directly too.
@@ -17,6 +18,26 @@ threadpool_limits(limits=1, user_api="blas")
 
 # Tests never open windows.
 matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Debian Chromium for one test module (the site and demo tests; the JupyterLab
+    browser test has its own); skips without Playwright or Chromium, fails so under CI."""
+    from tests.browser import student
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        student.unavailable("Playwright is not installed: `make test` installs it")
+    if not student.chromium_available():
+        student.unavailable(
+            f"Chromium not found at {student.CHROMIUM_PATH}: apt-get install chromium"
+        )
+    with sync_playwright() as playwright:
+        browser = student.launch_chromium(playwright)
+        yield browser
+        browser.close()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

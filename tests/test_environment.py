@@ -27,7 +27,8 @@ def _normalise(name: str) -> str:
 
 def _pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    requirements = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    extras = project["optional-dependencies"]
+    requirements = [*project["dependencies"], *(req for extra in extras.values() for req in extra)]
     parsed = (Requirement(text) for text in requirements)
     # Requirements with an environment marker (e.g. tomli on Python 3.10) are pip-only back-ports.
     return {_normalise(req.name): str(req.specifier) for req in parsed if req.marker is None}

@@ -10,7 +10,9 @@ import pytest
 from tests.notebook_runner import NOTEBOOKS, REPO, find_problems
 
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "multilevel"}
-ALLOWED_CELL_METADATA = {"tags", "slideshow", "editable", "deletable"}
+#: ``mystnb`` holds a figure's alt text (``{"image": {"alt": "..."}}``), which the web site uses
+#: (docs/instructors.md, "Alt text for figures"); nothing else of MyST-NB's cell options is used.
+ALLOWED_CELL_METADATA = {"tags", "slideshow", "editable", "deletable", "mystnb"}
 
 
 @pytest.mark.parametrize("relative_path", NOTEBOOKS, ids=[str(p) for p in NOTEBOOKS])
@@ -23,6 +25,13 @@ def test_notebook_is_stored_clean(relative_path: Path) -> None:
     for index, cell in enumerate(nb.cells):
         extra = set(cell.metadata) - ALLOWED_CELL_METADATA
         assert not extra, f"cell {index} metadata has {sorted(extra)}; run `make clean-notebooks`"
+        if "mystnb" in cell.metadata:
+            assert set(cell.metadata["mystnb"]) == {"image"}, (
+                f"cell {index}: mystnb metadata may only hold the figure's alt text (image.alt)"
+            )
+            assert set(cell.metadata["mystnb"]["image"]) == {"alt"}, (
+                f"cell {index}: mystnb.image may only hold alt"
+            )
         if cell.cell_type == "code":
             assert cell.outputs == [], (
                 f"cell {index} has stored outputs; run `make clean-notebooks`"

@@ -40,3 +40,21 @@ def test_bad_definitions_are_refused_in_plain_english():
         multiple_choice("?", ["a", "b"], correct=5, explanation="")
     with pytest.raises(ValueError, match="at least two answers"):
         multiple_choice("?", ["a"], correct=0, explanation="")
+
+
+def test_still_html_shows_the_choices_and_hides_the_answer_behind_a_summary():
+    q = multiple_choice(
+        "Is <b>this</b> nested?",
+        ["No", "Yes, pupils & schools"],
+        correct=1,
+        explanation="Pupils belong to schools.",
+    )
+    bundle = q._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # JupyterLab keeps the widget
+    still = bundle["text/html"]
+    assert "Is &lt;b&gt;this&lt;/b&gt; nested?" in still
+    assert still.count("<li>") == 2
+    answer = still.split("<details>", 1)[1]
+    assert "<summary>Show the answer</summary>" in answer
+    assert "<strong>B</strong>: Yes, pupils &amp; schools. Pupils belong to schools." in answer
+    assert "Pupils belong" not in still.split("<details>", 1)[0]

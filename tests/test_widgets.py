@@ -8,6 +8,9 @@ explorers' own output.
 from __future__ import annotations
 
 import asyncio
+import base64
+import html
+import re
 import threading
 import time
 import warnings
@@ -750,3 +753,46 @@ def test_shrinkage_explorer_tells_twelve_departments_apart_by_colour_and_marker(
             drawn.append((face, marker))
         assert drawn == expected
         assert len(set(drawn)) == 12, "two departments look the same"
+
+
+# --------------------------------------------------------------------------- a still picture
+def _still_parts(explorer) -> tuple[bytes, str]:
+    """The PNG and the alt text of an explorer's still picture."""
+    still = explorer._repr_mimebundle_()["text/html"]
+    images = re.findall(r"<img src='data:image/png;base64,([^']+)' alt=\"([^\"]*)\">", still)
+    assert len(images) == 1, f"one picture expected in {still[:300]!r}"
+    data, alt = images[0]
+    return base64.b64decode(data), html.unescape(alt)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mw.varying_intercepts_explorer(seed=1),
+        lambda: mw.varying_slopes_explorer(seed=1),
+        lambda: mw.varying_both_explorer(seed=1),
+        lambda: mw.shrinkage_explorer(seed=1),
+        lambda: mw.many_samples_explorer(seed=1, n_samples=10),
+    ],
+    ids=["intercepts", "slopes", "both", "shrinkage", "many_samples"],
+)
+def test_explorer_offers_a_still_picture_with_alt_text_beside_the_widget(make):
+    explorer = make()
+    bundle = explorer._repr_mimebundle_()
+    # A live front end still gets the widget; a static page gets the picture.
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png, alt = _still_parts(explorer)
+    assert png == explorer.image.value and png[:4] == b"\x89PNG"
+    assert alt == explorer.describe_figure()
+    assert len(alt.split()) >= 20 and alt.endswith("."), alt
+    assert "make lab" in bundle["text/html"] and "make demo" in bundle["text/html"]
+
+
+def test_still_picture_follows_the_explorer_and_escapes_its_text():
+    explorer = mw.varying_intercepts_explorer(seed=1)
+    _, before = _still_parts(explorer)
+    explorer.controls["n_departments"].value = 5
+    _, after = _still_parts(explorer)
+    assert "8 departments" in before and "5 departments" in after
+    explorer.title = "<b>x</b> & y"
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in explorer.still_html()

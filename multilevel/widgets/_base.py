@@ -11,6 +11,7 @@ worked and says what went wrong in a note; the traceback goes to the logger
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import logging
 import threading
@@ -73,6 +74,12 @@ class Explorer(widgets.VBox):
     title: str = ""
     #: How a learner tries again after an error (shown in the error note).
     retry_hint: str = "Press <b>New sample</b> or change a slider to try again."
+    #: Under the still picture (:meth:`still_html`): where the explorer can be moved.
+    run_it_hint: str = (
+        "A still picture of this explorer at its first settings. To move its sliders, run the "
+        "lesson in JupyterLab (<code>make lab</code>, or the Binder button at the top of this "
+        "page), or show it without code in a lecture with <code>make demo</code>."
+    )
 
     def __init__(self, *, presentation: bool | None = None, figsize: tuple[float, float]) -> None:
         super().__init__()
@@ -103,6 +110,42 @@ class Explorer(widgets.VBox):
         self.add_class("ml-explorer")
         if self.presentation:
             self.add_class("ml-presentation")
+
+    # ------------------------------------------------------------------ a still picture
+    def describe_figure(self) -> str:
+        """One or two sentences on what the figure shows, for a reader who cannot see it (the
+        alt text of :meth:`still_html`). Subclasses say what their panels draw."""
+        return f"The figure of the explorer {self.title!r}."
+
+    def still_html(self) -> str:
+        """The explorer as static HTML: its title, its figure as it is now (a PNG with alt
+        text) and where to run it.
+
+        Jupyter front ends with the widget manager (JupyterLab, Voila) show the live widget and
+        ignore this; a static page made from the executed notebook (the course's web site)
+        shows it instead of a widget that could not move there.
+
+        Example
+        -------
+        >>> import multilevel as ml
+        >>> html = ml.widgets.varying_intercepts_explorer(seed=1).still_html()
+        >>> html.count("<img"), 'alt="' in html
+        (1, True)
+        """
+        picture = base64.b64encode(self.image.value).decode("ascii")
+        title = f"<p><strong>{html.escape(self.title)}</strong></p>" if self.title else ""
+        return (
+            f"<div class='ml-static-explorer'>{title}"
+            f"<img src='data:image/png;base64,{picture}' "
+            f'alt="{html.escape(self.describe_figure(), quote=True)}">'
+            f"<p class='ml-run-it'>{self.run_it_hint}</p></div>"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget, plus :meth:`still_html` for front ends that cannot show a widget."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.still_html()
+        return bundle
 
     # ------------------------------------------------------------------ building
     def _rc_context(self) -> Any:

@@ -154,6 +154,33 @@ class PoolingExplorer(SampleExplorer):
         )
         self.update()
 
+    def describe_figure(self) -> str:
+        """What the figure shows, in words (the alt text of its still picture)."""
+        c = self.controls
+        who = (
+            f"{c['n_departments'].value} departments of {c['faculty_per_department'].value} "
+            "faculty members"
+        )
+        if self.kind == "both":
+            right = (
+                "right, each department's raise against its base salary, estimated from its own "
+                "data (open circles) and by the multilevel model (filled dots), with the "
+                "complete-pooling estimate as a black star"
+            )
+        else:
+            part = "base salary" if self.parts[0] == "intercept" else "raise per year"
+            right = (
+                f"right, each department's {part} estimated from its own data (open circles) "
+                "and by the multilevel model (filled dots), joined by grey lines that show how "
+                "far the model pulls each towards the black line of complete pooling"
+            )
+        return (
+            f"Left, salary against years of experience for {who}, with one black line for "
+            "everyone (complete pooling), a dashed line per department fitted to its own data "
+            "(no pooling) and a solid line per department from the multilevel model (partial "
+            f"pooling); {right}."
+        )
+
     # ------------------------------------------------------------------ figure
     def _build_figure(self) -> None:
         fig = self.figure

@@ -420,6 +420,21 @@ class ManySamplesExplorer(Explorer):
             )
             self._report_error(snapshot.error)
 
+    def describe_figure(self) -> str:
+        """What the figure shows, in words (the alt text of its still picture)."""
+        samples = (
+            f"{len(self.estimates):,} simulated samples"
+            if len(self.estimates)
+            else ("the simulated samples (none run yet)")
+        )
+        return (
+            f"Four panels from {samples}: histograms of the estimated spread between "
+            "departments, of the average raise and of the spread within a department, each with "
+            "the true value as a black line and the average estimate as a dashed orange line; "
+            f"and the 95% intervals of the average raise for the first {_INTERVALS_SHOWN} "
+            "samples, dark where they cover the truth and orange where they miss it."
+        )
+
     # ------------------------------------------------------------------ figure
     def _build_figure(self) -> None:
         with self._rc_context():

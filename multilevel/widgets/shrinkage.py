@@ -101,6 +101,17 @@ class ShrinkageExplorer(SampleExplorer):
         )
         self.update()
 
+    def describe_figure(self) -> str:
+        """What the figure shows, in words (the alt text of its still picture)."""
+        return (
+            f"Left, the base salaries of {self.controls['n_departments'].value} departments of "
+            "different sizes against their number of faculty, estimated from each department's "
+            "own data (open circles) and by the multilevel model (filled dots), joined by grey "
+            "lines that show the pull towards the overall line (black), longest for the smallest "
+            "departments; right, the weight the model gives a department's own data, "
+            "n / (n + \u03c3\u00b2/\u03c4\u00b2), rising with the number of faculty."
+        )
+
     def _build_figure(self) -> None:
         with self._rc_context():
             self.ax_pull, self.ax_weight = self.figure.subplots(

@@ -151,6 +151,16 @@ def chromium_available() -> bool:
     return Path(CHROMIUM_PATH).is_file() and os.access(CHROMIUM_PATH, os.X_OK)
 
 
+def unavailable(reason: str) -> None:
+    """Skip a test that cannot run here (no Chromium, Playwright, axe-core, ...), but fail it under
+    CI (``CI=true``), where every test must run."""
+    import pytest
+
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
 def launch_chromium(playwright):
     """Launch headless Chromium from :data:`CHROMIUM_PATH`.
 
