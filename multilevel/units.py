@@ -30,6 +30,7 @@ __all__ = [
     "format_number",
     "is_money",
     "money_prefix",
+    "per_unit_of",
     "slope_unit",
     "unit_of",
 ]
@@ -183,9 +184,19 @@ def slope_unit(y: str, x: str) -> str:
     >>> slope_unit("score", "hours")
     'score per unit of hours'
     """
-    uy, ux = unit_of(y), unit_of(x)
-    per = f"per {_SINGULAR[ux]} of {x}" if ux in _SINGULAR else f"per unit of {x}"
-    return f"{uy or y} {per}"
+    return f"{unit_of(y) or y} {per_unit_of(x)}"
+
+
+def per_unit_of(x: str) -> str:
+    """How a rate on ``x`` reads: ``"per year of experience"``, ``"per unit of hours"``.
+
+    Example
+    -------
+    >>> per_unit_of("experience"), per_unit_of("hours")
+    ('per year of experience', 'per unit of hours')
+    """
+    ux = unit_of(x)
+    return f"per {_SINGULAR[ux]} of {x}" if ux in _SINGULAR else f"per unit of {x}"
 
 
 def _magnitude(v: float, style: NumberStyle, digits: int) -> str:

@@ -459,3 +459,21 @@ def test_boundary_rule_is_public_and_used_by_fit() -> None:
         assert engine.boundary_parts(res.arrays.engine_fit) == (
             ("intercept",) if at_boundary else ()
         )
+
+
+def test_predict_warns_when_an_unknown_group_looks_like_a_typo():
+    sim = faculty_salaries(seed=1)
+    res = ml.fit(sim, model="varying_intercepts")
+    population = res.predict([12])
+    with pytest.warns(UserWarning, match="'chemistry' is not a department.*'Chemistry'"):
+        typo = res.predict([12], group="chemistry")
+    assert typo == pytest.approx(population)
+    assert res.predict([12], group="Chemistry") != pytest.approx(population)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a really new department is no mistake
+        assert res.predict([12], group="Astronomy") == pytest.approx(population)
+
+
+def test_summary_gives_the_slope_per_year_of_experience():
+    text = ml.fit(faculty_salaries(seed=1), model="varying_both").summary()
+    assert "per year of experience" in text and "per unit of" not in text

@@ -7,7 +7,9 @@ and plural group nouns for the plain-English notes (:func:`plural`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +59,25 @@ def fixed_table(est: np.ndarray, se: np.ndarray) -> pd.DataFrame:
     est, se = np.asarray(est, float), np.asarray(se, float)
     table = np.column_stack([est, se, est - Z95 * se, est + Z95 * se])
     return pd.DataFrame(table, index=_TERMS[est.size].copy(), columns=_FE_COLUMNS.copy())
+
+
+def _warn_near_misses(unknown: np.ndarray, known: pd.Index, group: str) -> None:
+    """Warn when a group that is not in the fit looks like a mistyped one that is.
+
+    An unknown group gets the population line (the right guess for a new group), so a typo
+    ("chemistry" for "Chemistry") would otherwise give a plausible wrong number in silence.
+    """
+    names = [str(k) for k in known]
+    for label in dict.fromkeys(str(u) for u in unknown):
+        same_letters = [n for n in names if n.casefold().strip() == label.casefold().strip()]
+        close = same_letters or difflib.get_close_matches(label, names, n=1, cutoff=0.8)
+        if close:
+            warnings.warn(
+                f"{label!r} is not a {group} of this fit, so its prediction uses the population "
+                f"line (as for a new {group}); did you mean {close[0]!r}?",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
@@ -303,6 +324,7 @@ class FitResult:
         lines = self.group_lines
         lookup = {label: i for i, label in enumerate(lines.index)}
         pos = np.array([lookup.get(label, -1) for label in labels], dtype=np.intp)
+        _warn_near_misses(labels[pos < 0], lines.index, self.group)
         intercepts = np.where(pos >= 0, lines["intercept"].to_numpy()[pos], a)
         slopes = np.where(pos >= 0, lines["slope"].to_numpy()[pos], b)
         intercepts = np.where(np.isnan(intercepts), a, intercepts)
@@ -354,8 +376,8 @@ class FitResult:
             )
         else:
             lines.append(
-                f"Average line: {self.y} = {money(a)} at {at}, changing by {money(b)} per unit "
-                f"of {self.x} (95% interval {money(fe.at['slope', 'ci_lower'])} to "
+                f"Average line: {self.y} = {money(a)} at {at}, changing by {money(b)} "
+                f"{units.per_unit_of(self.x)} (95% interval {money(fe.at['slope', 'ci_lower'])} to "
                 f"{money(fe.at['slope', 'ci_upper'])})."
             )
         cap = groups_word[:1].upper() + groups_word[1:]
@@ -364,7 +386,8 @@ class FitResult:
             lines.append(f"{cap}' {what} vary with SD {money(self.group_sd['intercept'])}.")
         if "slope" in self.group_sd.index:
             lines.append(
-                f"{cap}' slopes vary with SD {money(self.group_sd['slope'])} per unit of {self.x}."
+                f"{cap}' slopes vary with SD {money(self.group_sd['slope'])} "
+                f"{units.per_unit_of(self.x)}."
             )
         if self.correlation is not None and not math.isnan(self.correlation):
             lines.append(f"Intercepts and slopes correlate at {self.correlation:.2f}.")
