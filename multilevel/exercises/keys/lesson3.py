@@ -88,7 +88,7 @@ def solve(sim: SimulatedData) -> Solution:
             "q1": sd_mistakes(
                 sd,
                 no_pooling=no_pool.group_lines["slope"],
-                truth=sim.population["raise_sd"],
+                truth=float(sim.population["raise_sd"]),
                 what="slopes",
             ),
             "q2": [
