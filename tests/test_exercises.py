@@ -116,6 +116,30 @@ def test_exercise_has_placeholders_and_a_check_for_every_question(exercise_path:
     assert all(c.outputs == [] and c.execution_count is None for c in code_cells)
 
 
+def _shown_questions(nb: nbformat.NotebookNode) -> str:
+    """The notebook's markdown with whitespace collapsed (prompts are wrapped differently)."""
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("solution_path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_notebook_states_each_question_as_its_key_does(solution_path: Path) -> None:
+    """The student reads the prompt and options that the key grades (exercise 5 q6's D once
+    said 'moves by the same amount' where key and hint said 'the same share of the way')."""
+    nb = nbformat.read(solution_path, as_version=4)
+    spec = EXERCISES[nb.metadata["multilevel"]["exercise"]]
+    shown = _shown_questions(nb)
+    for number, q in enumerate(spec.questions, start=1):
+        heading = f"## Question {number} ({q.points:g} point{'' if q.points == 1 else 's'})"
+        assert heading in shown, f"{q.id}: no heading {heading!r}"
+        assert " ".join(q.prompt.split()) in shown, f"{q.id}: the prompt differs from the key"
+        for letter, text in q.choices.items():
+            option = " ".join(f"- **{letter}.** {text}".split())
+            assert option in shown, f"{q.id} option {letter} differs from the key: {text!r}"
+    total = f"There are {len(spec.questions)} questions worth {spec.max_points:g} points."
+    assert total in shown
+
+
 def test_placeholder_keeps_instructions_and_blanks_every_answer() -> None:
     source = "# Fit the model first.\nres = ml.fit(sim)\nq2 = res.icc\nq3 = 1 - q2"
     assert make_exercises.placeholder_source(source) == (
