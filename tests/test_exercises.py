@@ -54,7 +54,7 @@ def _code_lines(nb: nbformat.NotebookNode) -> list[str]:
 # --------------------------------------------------------------------------------------------
 def test_there_is_one_exercise_per_lesson() -> None:
     names = {nbformat.read(p, as_version=4).metadata["multilevel"]["exercise"] for p in SOLUTIONS}
-    assert names == {f"lesson{i}" for i in range(1, 9)} == set(checks.exercise_names())
+    assert names == {f"lesson{i}" for i in range(1, 10)} == set(checks.exercise_names())
     assert [p.name for p in SOLUTIONS] == [p.name for p in EXERCISE_FILES]
 
 
