@@ -6,6 +6,7 @@ while they are graded.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 import multilevel as ml
@@ -16,7 +17,6 @@ from ._common import ML_FOR_REML, REML_HINT, choice, sd_mistakes, share_mistakes
 
 FLOOR_MODEL = "log_radon ~ floor + (1 | county)"
 CONTEXT_MODEL = "log_radon ~ floor + floor_mean + log_uranium + (1 | county)"
-SD_ROW = "sd_Intercept|county"
 
 QUESTIONS = (
     Question(
@@ -50,10 +50,11 @@ QUESTIONS = (
     Question(
         "q5",
         1,
-        "How precisely do your data pin down the county SD of q1's model? Compute its 95% "
-        "intervals with fit.confint() (profile likelihood, the default). What is the lower end "
-        f"of the interval for the county SD (the row {SD_ROW})?",
-        rel_tol=0.005,
+        "log_radon is a log, so a coefficient b multiplies the radon level by e^b. Take the 95% "
+        'intervals of the model with log uranium from fit.confint("wald"). By what factor at '
+        "least (at the lower end of the interval) does the radon level rise per unit of "
+        "log_uranium?",
+        rel_tol=0.002,
     ),
     Question(
         "q6",
@@ -137,10 +138,11 @@ def solve(homes: pd.DataFrame) -> Solution:
     sigma0 = float(floor.residual_sd)
     icc = sd0**2 / (sd0**2 + sigma0**2)
     explained = 1 - sd1**2 / sd0**2
-    # q1's model, not the one with log uranium: on about half of these samples the profile of
-    # that model's residual SD stops with "f(a) and f(b) must have different signs" (a bug in
-    # models/intervals.py, reported to its owner), which a student's own confint() would hit.
-    interval = floor.confint()
+    # Wald, not profile: on about half of these samples the profile of this model's residual
+    # SD stops with "f(a) and f(b) must have different signs" (a bug in models/intervals.py,
+    # reported to its owner), as a student's own confint() would.
+    interval = uranium.confint("wald").loc["log_uranium"]
+    effect = float(uranium.fixed_effects.loc["log_uranium", "estimate"])
     within = float(context.fixed_effects.loc["floor", "estimate"])
     contextual = float(context.fixed_effects.loc["floor_mean", "estimate"])
     return Solution(
@@ -149,7 +151,7 @@ def solve(homes: pd.DataFrame) -> Solution:
             "q2": icc,
             "q3": sd1,
             "q4": explained,
-            "q5": interval.loc[SD_ROW, "lower"],
+            "q5": np.exp(interval["lower"]),
             "q6": within,
         },
         mistakes={
@@ -185,13 +187,18 @@ def solve(homes: pd.DataFrame) -> Solution:
             ),
             "q5": [
                 Mistake(
-                    interval.loc[SD_ROW, "upper"],
-                    "That is the upper end of the interval; the question asks for the lower end.",
+                    interval["lower"],
+                    "That is the lower end on the log scale; the factor on the radon level is e "
+                    "to its power (np.exp).",
                 ),
                 Mistake(
-                    interval.loc["sigma", "lower"],
-                    "That is the interval of the residual SD (the row sigma); the question asks "
-                    f"about the county SD (the row {SD_ROW}).",
+                    np.exp(effect),
+                    "That is the factor of the estimate itself; the question asks for the lower "
+                    "end of its interval.",
+                ),
+                Mistake(
+                    np.exp(interval["upper"]),
+                    "That is the upper end of the interval; the question asks for the lower end.",
                 ),
             ],
             "q6": [

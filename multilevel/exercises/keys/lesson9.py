@@ -59,9 +59,9 @@ QUESTIONS = (
         "q4",
         1,
         "Which model do your checks (q2 and q3) show to misfit your data?",
-        right="The varying-intercepts model: in data simulated from it the departments' own "
-        "raises almost never differ as much as in your data, while the model with varying "
-        "slopes reproduces that spread.",
+        right="The varying-intercepts model: data simulated from it rarely show departments' "
+        "own raises that differ as much as in your data, while the model with varying slopes "
+        "reproduces that spread.",
         wrong=[
             (
                 "The model with varying slopes: a good share of its replicates reach the real "
