@@ -20,7 +20,7 @@ NaN or an unknown question id gives a friendly message instead of a traceback.
 For the gradebook (API contract)
 --------------------------------
 ``EXERCISES``
-    Read-only mapping ``name -> ExerciseSpec`` (``"lesson1"`` ... ``"lesson6"``).
+    Read-only mapping ``name -> ExerciseSpec`` (``"lesson1"`` ... ``"lesson9"``).
     ``exercise_names()`` lists them. An exercise notebook names its exercise in its notebook
     metadata: ``nb.metadata["multilevel"]["exercise"]``, and its first code cell is
     ``STUDENT_ID = "..."``. ``PLACEHOLDER_STUDENT_ID`` is the unedited value.

@@ -54,7 +54,9 @@ def _code_lines(nb: nbformat.NotebookNode) -> list[str]:
 # --------------------------------------------------------------------------------------------
 def test_there_is_one_exercise_per_lesson() -> None:
     names = {nbformat.read(p, as_version=4).metadata["multilevel"]["exercise"] for p in SOLUTIONS}
-    assert names == {f"lesson{i}" for i in range(1, 7)} == set(checks.exercise_names())
+    # Exercise lessonN goes with course/0N_*.ipynb; lesson 0 has none.
+    lessons = {f"lesson{int(p.name[:2])}" for p in (REPO / "course").glob("*.ipynb")} - {"lesson0"}
+    assert names == lessons == set(checks.exercise_names())
     assert [p.name for p in SOLUTIONS] == [p.name for p in EXERCISE_FILES]
 
 
@@ -116,6 +118,30 @@ def test_exercise_has_placeholders_and_a_check_for_every_question(exercise_path:
     assert all(c.outputs == [] and c.execution_count is None for c in code_cells)
 
 
+def _shown_questions(nb: nbformat.NotebookNode) -> str:
+    """The notebook's markdown with whitespace collapsed (prompts are wrapped differently)."""
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("solution_path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_notebook_states_each_question_as_its_key_does(solution_path: Path) -> None:
+    """The student reads the prompt and options that the key grades (exercise 5 q6's D once
+    said 'moves by the same amount' where key and hint said 'the same share of the way')."""
+    nb = nbformat.read(solution_path, as_version=4)
+    spec = EXERCISES[nb.metadata["multilevel"]["exercise"]]
+    shown = _shown_questions(nb)
+    for number, q in enumerate(spec.questions, start=1):
+        heading = f"## Question {number} ({q.points:g} point{'' if q.points == 1 else 's'})"
+        assert heading in shown, f"{q.id}: no heading {heading!r}"
+        assert " ".join(q.prompt.split()) in shown, f"{q.id}: the prompt differs from the key"
+        for letter, text in q.choices.items():
+            option = " ".join(f"- **{letter}.** {text}".split())
+            assert option in shown, f"{q.id} option {letter} differs from the key: {text!r}"
+    total = f"There are {len(spec.questions)} questions worth {spec.max_points:g} points."
+    assert total in shown
+
+
 def test_placeholder_keeps_instructions_and_blanks_every_answer() -> None:
     source = "# Fit the model first.\nres = ml.fit(sim)\nq2 = res.icc\nq3 = 1 - q2"
     assert make_exercises.placeholder_source(source) == (
@@ -158,16 +184,21 @@ def test_generator_refuses_to_overwrite_student_work(tmp_path: Path, edit: str) 
 # --------------------------------------------------------------------------------------------
 # Per-student data and expected answers
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", [f"lesson{i}" for i in range(1, 7)])
+def _frame(data: object) -> pd.DataFrame:
+    """The table of a student's data: SimulatedData.data, or the DataFrame of real data."""
+    return data if isinstance(data, pd.DataFrame) else data.data
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_two_students_get_different_data_and_answers(name: str) -> None:
     spec = EXERCISES[name]
-    ada, alan = spec.data("ada"), spec.data("alan")
-    assert not ada.data.equals(alan.data)
+    ada, alan = _frame(spec.data("ada")), _frame(spec.data("alan"))
+    assert not ada.equals(alan)
     numeric = [q.id for q in spec.questions if q.kind == "numeric"]
     a, b = spec.expected("ada").answers, spec.expected("alan").answers
     assert any(a[q] != b[q] for q in numeric)
     # Spaces and case in an id do not change the data.
-    assert spec.data("  ADA ").data.equals(ada.data)
+    assert _frame(spec.data("  ADA ")).equals(ada)
 
 
 def test_expected_answers_are_reproducible_in_a_fresh_process() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import lesson1, lesson2, lesson3, lesson4, lesson5, lesson6
+from . import lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson8, lesson9
 
 #: Exercise name -> ``make_data(seed)`` (public: a graded notebook needs its data).
 DATA: dict[str, Callable[[int], Any]] = {
@@ -25,4 +25,7 @@ DATA: dict[str, Callable[[int], Any]] = {
     "lesson4": lesson4.make_data,
     "lesson5": lesson5.make_data,
     "lesson6": lesson6.make_data,
+    "lesson7": lesson7.make_data,
+    "lesson8": lesson8.make_data,
+    "lesson9": lesson9.make_data,
 }

@@ -154,10 +154,14 @@ class Mistake:
     """A known wrong answer and what to tell a student who gives it.
 
     ``value`` is compared with the question's own tolerance (numeric) or by name (category).
+    ``kind`` names a common mistake that several keys share (``"icc_from_sds"``, ...; see
+    ``keys/_common.py``), so that a test can find every key's version of it; ``""`` for a
+    mistake of one question only.
     """
 
     value: float | str
     message: str
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -544,11 +548,9 @@ def _grade_numeric(
     target = float(expected.answers[q])
     if _close(question, value, target):
         return "correct", f"Correct: {_fmt_number(value, question.unit)}."
-    for mistake in expected.mistakes.get(q, ()):
-        if isinstance(mistake.value, numbers.Real) and _close(
-            question, value, float(mistake.value)
-        ):
-            return "incorrect", mistake.message
+    hints = _mistake_hints(question, value, expected.mistakes.get(q, ()))
+    if hints:
+        return "incorrect", hints
     if target != 0 and _close(question, -value, target):
         return (
             "incorrect",
@@ -571,6 +573,25 @@ def _grade_numeric(
         "incorrect",
         "Not correct. Re-read the question and check which model, data and column you used.",
     )
+
+
+def _mistake_hints(question: Question, value: float, mistakes: Sequence[Mistake]) -> str:
+    """The hint of every known mistake that ``value`` matches ('' if none).
+
+    Two mistakes can give the same number for some data (an ML estimate and the residual SD,
+    say); the student then reads both hints instead of the one that happens to come first.
+    """
+    hints: list[str] = []
+    for mistake in mistakes:
+        if (
+            isinstance(mistake.value, numbers.Real)
+            and _close(question, value, float(mistake.value))
+            and mistake.message not in hints
+        ):
+            hints.append(mistake.message)
+    if len(hints) > 1:
+        return "Your answer fits more than one common mistake. " + " Or: ".join(hints)
+    return hints[0] if hints else ""
 
 
 def _placeholder_data_hint(

@@ -57,7 +57,7 @@ EXERCISES: Mapping[str, ExerciseSpec] = _Keys()
 
 
 def exercise_names() -> tuple[str, ...]:
-    """Names of all exercises, e.g. ``("lesson1", ..., "lesson6")``."""
+    """Names of all exercises, e.g. ``("lesson1", ..., "lesson9")``."""
     return tuple(sorted(DATA))
 
 
@@ -226,7 +226,7 @@ def start(exercise: str, student_id: object) -> Exercise:
     Parameters
     ----------
     exercise : str
-        ``"lesson1"`` ... ``"lesson6"`` (:func:`exercise_names`).
+        ``"lesson1"`` ... ``"lesson9"`` (:func:`exercise_names`).
     student_id : str
         Your student id. Left as ``"your-student-id"``, you get practice data and a reminder;
         your answers would then be graded against the wrong data.

@@ -1,4 +1,9 @@
-"""Typical wrong answers shared by several answer keys."""
+"""Typical wrong answers shared by several answer keys.
+
+The common mistakes that students make in more than one exercise carry a ``kind``, one of
+:data:`NAMED_MISTAKES`, so that a test can check that every key that can recognise one does,
+for every student id (``tests/test_exercise_keys.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,20 @@ import pandas as pd
 from ..feedback import Mistake, Question
 
 LETTERS = "ABCDEFGH"
+
+#: An ICC (or a share of variance) computed from SDs instead of variances.
+ICC_FROM_SDS = "icc_from_sds"
+#: A maximum-likelihood fit where the question asks for REML.
+ML_FOR_REML = "ml_for_reml"
+#: A group's raw mean outcome where a model's estimate is asked.
+RAW_MEAN = "raw_mean"
+#: The SD of the no-pooling estimates taken for the model's group SD.
+NO_POOLING_SD = "no_pooling_sd"
+#: The smallest group chosen where the answer depends on weight (size) and distance.
+SMALLEST_GROUP = "smallest_group"
+NAMED_MISTAKES = (ICC_FROM_SDS, ML_FOR_REML, RAW_MEAN, NO_POOLING_SD, SMALLEST_GROUP)
+
+REML_HINT = "That is the maximum-likelihood estimate; use REML (reml=True, the default)."
 
 
 def choice(
@@ -40,24 +59,60 @@ def choice(
 
 
 def sd_mistakes(
-    estimate: float, *, no_pooling: pd.Series, truth: float, what: str
+    estimate: float,
+    *,
+    no_pooling: pd.Series,
+    truth: float | None,
+    what: str,
+    group: str = "department",
 ) -> list[Mistake]:
-    """Wrong answers for a model's department SD: the spread of separate fits, truth, variance."""
-    return [
-        Mistake(
-            float(no_pooling.std(ddof=1)),
-            f"That is the SD of the no-pooling {what}, not the model's estimate of the "
-            "department SD: read it from the fitted multilevel model (res.group_sd).",
-        ),
-        Mistake(
-            float(no_pooling.std(ddof=0)),
-            f"That is the SD of the no-pooling {what}, not the model's estimate of the "
-            "department SD: read it from the fitted multilevel model (res.group_sd).",
-        ),
-        Mistake(
-            truth,
-            "That is the true SD used to simulate the data (sim.population); the question "
-            "asks for the model's estimate from the data.",
-        ),
-        Mistake(estimate**2, "That is a variance; the question asks for a standard deviation."),
+    """Wrong answers for a model's group SD: the spread of separate fits, truth, variance.
+
+    ``truth`` is the SD used to simulate (None for real data); ``group`` names one group
+    (``"department"``, ``"county"``) in the messages.
+    """
+    spread = (
+        f"That is the SD of the no-pooling {what}, not the model's estimate of the {group} SD: "
+        "read it from the fitted multilevel model (res.group_sd)."
+    )
+    mistakes = [
+        Mistake(float(no_pooling.std(ddof=1)), spread, NO_POOLING_SD),
+        Mistake(float(no_pooling.std(ddof=0)), spread, NO_POOLING_SD),
     ]
+    if truth is not None:
+        mistakes.append(
+            Mistake(
+                truth,
+                "That is the true SD used to simulate the data (sim.population); the question "
+                "asks for the model's estimate from the data.",
+            )
+        )
+    mistakes.append(
+        Mistake(estimate**2, "That is a variance; the question asks for a standard deviation.")
+    )
+    return mistakes
+
+
+def share_mistakes(
+    share: float, *, from_sds: float, what: str, complement: str | None = None
+) -> list[Mistake]:
+    """Wrong answers for a share of variance (an ICC, a share explained): SDs, 1 - share, %.
+
+    ``from_sds`` is the same share computed from SDs instead of variances; ``what`` names the
+    share in the hint (``"the ICC"``); ``complement`` is the hint for ``1 - share`` (no such
+    mistake when None).
+    """
+    mistakes = [
+        Mistake(
+            from_sds,
+            f"That is computed from standard deviations; {what} is a share of the variance: "
+            "square the SDs first (variance = SD**2).",
+            ICC_FROM_SDS,
+        )
+    ]
+    if complement is not None:
+        mistakes.append(Mistake(1 - share, complement))
+    mistakes.append(
+        Mistake(100 * share, "That looks like a percentage; give a proportion (0 to 1).")
+    )
+    return mistakes

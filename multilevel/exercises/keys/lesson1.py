@@ -6,6 +6,7 @@ while they are graded.
 
 from __future__ import annotations
 
+import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import ExerciseSpec, Mistake, Question, Solution
@@ -74,6 +75,46 @@ QUESTIONS = (
         ],
         at="C",
     ),
+    Question(
+        "q7",
+        2,
+        'Fit the one-line regression (model="complete_pooling") and the varying-intercepts '
+        'model (model="varying_intercepts"). Divide the varying-intercepts model\'s standard '
+        "error of the average base salary (the intercept) by the one-line regression's. What "
+        "is the ratio?",
+        rel_tol=0.01,
+    ),
+    choice(
+        "q8",
+        1,
+        "Your ratio in q7 is above 1: the one-line regression reports the smaller standard "
+        "error, and the lesson's simulation showed that it is smaller than the real spread of "
+        "its estimate. Why is it too small?",
+        right="It counts every faculty member as an independent piece of information, though "
+        "colleagues share their department's base salary: the data say less about the average "
+        "base than their number suggests.",
+        wrong=[
+            (
+                "It estimates fewer parameters than the multilevel model, so its estimate is "
+                "more precise.",
+                "It reports more precision than it has: the real spread of its estimate is "
+                "larger than the standard error it reports (the lesson's simulation).",
+            ),
+            (
+                "The multilevel model counts the department variation twice, so its standard "
+                "error is too large.",
+                "The lesson's simulation showed that the multilevel model's standard error is "
+                "close to the real spread of its estimate; it is the one-line regression's that "
+                "falls short.",
+            ),
+            (
+                "The salaries are not normally distributed.",
+                "The simulated noise is normal, and the one-line regression's standard error is "
+                "too small all the same. What do colleagues in one department share?",
+            ),
+        ],
+        at="D",
+    ),
 )
 
 
@@ -83,6 +124,9 @@ def solve(sim: SimulatedData) -> Solution:
     means = data.groupby("department", observed=True)["salary"].mean()
     medians = data.groupby("department", observed=True)["salary"].median()
     top_single = str(data.loc[data["salary"].idxmax(), "department"])
+    pooled = ml.fit(sim, model="complete_pooling").fixed_effects.loc["intercept"]
+    multilevel = ml.fit(sim, model="varying_intercepts").fixed_effects.loc["intercept"]
+    ratio = multilevel["std_error"] / pooled["std_error"]
     best = str(means.idxmax())
     mistakes_q4 = []
     if top_single != best:
@@ -99,6 +143,7 @@ def solve(sim: SimulatedData) -> Solution:
             "q2": len(data),
             "q3": means[FOCUS],
             "q4": best,
+            "q7": ratio,
         },
         mistakes={
             "q1": [Mistake(len(data), "That is the number of faculty members, not departments.")],
@@ -116,6 +161,18 @@ def solve(sim: SimulatedData) -> Solution:
                 Mistake(medians[FOCUS], "That is the median; the question asks for the mean."),
             ],
             "q4": mistakes_q4,
+            "q7": [
+                Mistake(
+                    1 / ratio,
+                    "That is the one-line regression's standard error divided by the "
+                    "multilevel model's; divide the other way round.",
+                ),
+                Mistake(
+                    multilevel["estimate"] / pooled["estimate"],
+                    "That is the ratio of the two estimates of the average base salary; the "
+                    "question asks about their standard errors (the std_error column).",
+                ),
+            ],
         },
         options={"q4": [str(d) for d in sim.truth.index]},
     )

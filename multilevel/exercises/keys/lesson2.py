@@ -11,7 +11,7 @@ from simdata import SimulatedData
 
 from ..feedback import ExerciseSpec, Mistake, Question, Solution
 from ..lesson2 import make_data
-from ._common import choice, sd_mistakes
+from ._common import ML_FOR_REML, RAW_MEAN, REML_HINT, choice, sd_mistakes, share_mistakes
 
 FOCUS = "Chemistry"
 
@@ -99,14 +99,11 @@ def solve(sim: SimulatedData) -> Solution:
                 *sd_mistakes(
                     sd,
                     no_pooling=no_pool.group_lines["intercept"],
-                    truth=sim.population["base_sd"],
+                    truth=float(sim.population["base_sd"]),
                     what="intercepts",
                 ),
                 Mistake(res.residual_sd, "That is the residual SD (within departments)."),
-                Mistake(
-                    float(ml_fit.group_sd["intercept"]),
-                    "That is the maximum-likelihood estimate; use REML (reml=True, the default).",
-                ),
+                Mistake(float(ml_fit.group_sd["intercept"]), REML_HINT, ML_FOR_REML),
             ],
             "q2": [
                 Mistake(sd, "That is the department SD (between departments), not the residual."),
@@ -126,10 +123,12 @@ def solve(sim: SimulatedData) -> Solution:
                     "That is the true raise used to simulate; give the model's estimate.",
                 ),
             ],
-            "q4": [
-                Mistake(1 - res.icc, "That is 1 - ICC: the share within departments."),
-                Mistake(100 * res.icc, "That looks like a percentage; give a proportion (0 to 1)."),
-            ],
+            "q4": share_mistakes(
+                res.icc,
+                from_sds=sd / (sd + res.residual_sd),
+                what="the ICC",
+                complement="That is 1 - ICC: the share within departments.",
+            ),
             "q5": [
                 Mistake(
                     res.random_effects.loc[FOCUS, "intercept"],
@@ -143,6 +142,12 @@ def solve(sim: SimulatedData) -> Solution:
                 ),
                 Mistake(
                     intercept, "That is the average base over all departments (fixed intercept)."
+                ),
+                Mistake(
+                    sim.data.loc[sim.data["department"] == FOCUS, "salary"].mean(),
+                    f"That is {FOCUS}'s raw mean salary, over all its faculty and their years of "
+                    "experience; the base salary is the model's line at 0 years (res.group_lines).",
+                    RAW_MEAN,
                 ),
                 Mistake(
                     sim.truth.loc[FOCUS, "intercept"],

@@ -11,7 +11,7 @@ from simdata import SimulatedData
 
 from ..feedback import ExerciseSpec, Mistake, Question, Solution
 from ..lesson4 import make_data
-from ._common import choice
+from ._common import ML_FOR_REML, REML_HINT, choice, sd_mistakes
 
 QUESTIONS = (
     Question(
@@ -39,8 +39,9 @@ QUESTIONS = (
     Question(
         "q4",
         2,
-        "Compare the varying-intercepts model with this model by a likelihood-ratio test. "
-        "What is the test statistic?",
+        "Compare the varying-intercepts model with this model by a likelihood-ratio test on "
+        "maximum-likelihood (ML) fits, the test lme4's anova makes (ml.likelihood_ratio_test "
+        "refits REML fits by ML). What is the test statistic?",
         rel_tol=0.01,
         abs_tol=0.05,
     ),
@@ -53,22 +54,24 @@ QUESTIONS = (
     choice(
         "q6",
         1,
-        "The test gives a very small p-value. What does that tell you?",
-        right="Data like these would be very unlikely if the raise were the same in every "
-        "department: letting the raise vary improves the fit.",
+        "What does the p-value of this test measure?",
+        right="How likely a statistic at least as large as yours would be if the raise were "
+        "the same in every department (the smaller model): the smaller the p-value, the "
+        "stronger the evidence that raises vary.",
         wrong=[
             (
-                "The probability that the larger model is true is almost 1.",
+                "The probability that the larger model is true.",
                 "A p-value is not the probability that a model is true; it measures how "
                 "surprising the data would be under the smaller model.",
             ),
             (
-                "Departments do not differ in their base salaries.",
-                "Both models let the base salary vary; the test is about the raise.",
+                "The probability that the raise is the same in every department.",
+                "The p-value is computed by assuming that the raise is the same everywhere; it "
+                "is not the probability of that assumption.",
             ),
             (
-                "The raise is the same in every department.",
-                "A small p-value is evidence against a raise shared by all departments.",
+                "How much departments differ in their base salaries.",
+                "Both models let the base salary vary; the test is about the raise.",
             ),
         ],
         at="C",
@@ -87,7 +90,9 @@ OPTIONS = ("varying_intercepts", "varying_both")
 def solve(sim: SimulatedData) -> Solution:
     """The reference solution."""
     both = ml.fit(sim, model="varying_both")
+    both_ml = ml.fit(sim, model="varying_both", reml=False)
     intercepts = ml.fit(sim, model="varying_intercepts")
+    no_pool = ml.fit(sim, model="no_pooling", varying="both")
     test = ml.likelihood_ratio_test(intercepts, both)
     reml_statistic = 2 * (both.loglik - intercepts.loglik)
     keep = "varying_both" if test.p_value_boundary < 0.05 else "varying_intercepts"
@@ -108,9 +113,23 @@ def solve(sim: SimulatedData) -> Solution:
                     "That is the department SD from the varying-intercepts model; fit the model "
                     "with varying intercepts and slopes.",
                 ),
-                Mistake(sim.population["base_sd"], "That is the true SD used to simulate."),
+                *sd_mistakes(
+                    float(both.group_sd["intercept"]),
+                    no_pooling=no_pool.group_lines["intercept"],
+                    truth=float(sim.population["base_sd"]),
+                    what="intercepts",
+                ),
+                Mistake(float(both_ml.group_sd["intercept"]), REML_HINT, ML_FOR_REML),
             ],
-            "q2": [Mistake(sim.population["raise_sd"], "That is the true SD used to simulate.")],
+            "q2": [
+                *sd_mistakes(
+                    float(both.group_sd["slope"]),
+                    no_pooling=no_pool.group_lines["slope"],
+                    truth=float(sim.population["raise_sd"]),
+                    what="slopes",
+                ),
+                Mistake(float(both_ml.group_sd["slope"]), REML_HINT, ML_FOR_REML),
+            ],
             "q3": [
                 Mistake(
                     sim.population["correlation"], "That is the true correlation used to simulate."
@@ -119,8 +138,10 @@ def solve(sim: SimulatedData) -> Solution:
             "q4": [
                 Mistake(
                     reml_statistic,
-                    "That uses the REML log-likelihoods; the test refits both models with "
-                    "maximum likelihood (as lme4's anova does): use ml.likelihood_ratio_test.",
+                    "That is the statistic of the REML fits. With the same fixed effects in both "
+                    "models, as here, that is a valid test too, but the question asks for the "
+                    "ML one: ml.likelihood_ratio_test(smaller, larger) refits both models by "
+                    "maximum likelihood.",
                 ),
                 Mistake(
                     test.statistic / 2,
@@ -137,8 +158,10 @@ def solve(sim: SimulatedData) -> Solution:
             "q7": [
                 Mistake(
                     other,
-                    "Compare the p-value with 0.05: below it, keep the larger model; above it, "
-                    "keep the simpler one.",
+                    "Compare the boundary-corrected p-value (test.p_value_boundary) with 0.05: "
+                    "below it, keep the larger model; above it, keep the simpler one. The test "
+                    "puts the SD of the raise at zero, the edge of what an SD can be, so the "
+                    "naive p-value (test.p_value) is too large.",
                 )
             ],
         },

@@ -11,7 +11,7 @@ from simdata import SimulatedData
 
 from ..feedback import ExerciseSpec, Mistake, Question, Solution
 from ..lesson5 import make_data
-from ._common import choice
+from ._common import RAW_MEAN, SMALLEST_GROUP, choice
 
 QUESTIONS = (
     Question(
@@ -103,13 +103,26 @@ def solve(sim: SimulatedData) -> Solution:
     np_base = float(no_pool.group_lines.loc[smallest, "intercept"])
     pp_base = float(partial.group_lines.loc[smallest, "intercept"])
     mean_salary = sim.data.loc[sim.data["department"] == smallest, "salary"].mean()
+    moved_most = str(moved.idxmax())
+    mistakes_q5 = []
+    if moved_most != smallest:
+        mistakes_q5.append(
+            Mistake(
+                smallest,
+                "That is the department with the fewest faculty. How far a department moves "
+                "depends on its weight (few faculty: little weight on its own data) and on how "
+                "far its own estimate lies from the average: compare the moves of all "
+                "departments.",
+                SMALLEST_GROUP,
+            )
+        )
     return Solution(
         answers={
             "q1": smallest,
             "q2": np_base,
             "q3": pp_base,
             "q4": abs(np_base - pp_base),
-            "q5": str(moved.idxmax()),
+            "q5": moved_most,
         },
         mistakes={
             "q1": [Mistake(largest, "That department has the most faculty, not the fewest.")],
@@ -121,6 +134,7 @@ def solve(sim: SimulatedData) -> Solution:
                     mean_salary,
                     "That is the department's mean salary; the intercept is the salary at 0 "
                     "years of experience.",
+                    RAW_MEAN,
                 ),
             ],
             "q3": [
@@ -129,7 +143,14 @@ def solve(sim: SimulatedData) -> Solution:
                     partial.fixed_effects.loc["intercept", "estimate"],
                     "That is the average base over all departments (the fixed intercept).",
                 ),
+                Mistake(
+                    mean_salary,
+                    "That is the department's raw mean salary; the question asks for the "
+                    "model's base salary (its line at 0 years of experience).",
+                    RAW_MEAN,
+                ),
             ],
+            "q5": mistakes_q5,
         },
         options={"q1": list(sim.truth.index), "q5": list(sim.truth.index)},
     )
