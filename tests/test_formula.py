@@ -352,15 +352,7 @@ def test_keyword_fit_confint_wald_rows_are_its_own_fixed_effects(salaries, model
     [
         ("varying_intercepts", True),
         ("varying_both", False),
-        pytest.param(
-            "varying_both", True,
-            marks=pytest.mark.xfail(
-                strict=True, raises=(ValueError, np.linalg.LinAlgError),
-                reason="the formula route's profile of a variance parameter fails on these "
-                "data with experience centred (brentq bracket lost, or the engine's Cholesky "
-                "fails at a point the inner L-BFGS-B visits): a bug in models/intervals.py",
-            ),
-        ),
+        ("varying_both", True),  # failed before the inner profile fits were scaled
     ],
 )  # fmt: skip
 def test_keyword_fit_profile_intervals_are_the_formula_routes(salaries, model, center):

@@ -250,20 +250,35 @@ def _profile_variance(prof: _Profiler, psi_hat: np.ndarray, k: int, base: float,
         for i in others
     ]
     start = {"x": psi_hat[others].copy()}
+    # The inner optimiser works on parameters scaled to about 1 (SDs in dollars next to a
+    # correlation leave L-BFGS-B stopping short), and restarts from the estimate when that
+    # does better than the previous point: otherwise zeta depends on the path taken and the
+    # bracket search and Brent's method see different values.
+    scale = np.array(
+        [1.0 if kinds[i] == "cor" else max(abs(psi_hat[i]), 0.05 * psi_hat[-1]) for i in others]
+    )
+    scaled_bounds = [
+        (lo / s if lo is not None else None, hi / s if hi is not None else None)
+        for (lo, hi), s in zip(bounds, scale, strict=True)
+    ]
 
     def zeta(value: float) -> float:
-        def objective(rest):
+        def objective(scaled):
             psi = psi_hat.copy()
-            psi[others] = rest
+            psi[others] = scaled * scale
             psi[k] = value
             return prof.deviance(psi)
 
         if others.size:
-            res = scipy.optimize.minimize(
-                objective, start["x"], method="L-BFGS-B", bounds=bounds,
-                options={"ftol": 1e-11, "gtol": 1e-7},
-            )  # fmt: skip
-            start["x"], dev = res.x, res.fun
+            best = None
+            for x0 in (start["x"], psi_hat[others]):
+                res = scipy.optimize.minimize(
+                    objective, x0 / scale, method="L-BFGS-B", bounds=scaled_bounds,
+                    options={"ftol": 1e-12, "gtol": 1e-8},
+                )  # fmt: skip
+                if best is None or res.fun < best.fun:
+                    best = res
+            start["x"], dev = best.x * scale, best.fun
         else:
             dev = objective(np.zeros(0))
         return math.copysign(math.sqrt(max(dev - base, 0.0)), value - psi_hat[k])
