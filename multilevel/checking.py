@@ -15,6 +15,7 @@ DataFrame or a ``SimulatedData``), so that it works from the public API alone.
   compare real and replicated data.
 - :func:`group_line_se`: the full prediction-error SD of each group's line (deviation *and*
   fixed effects), where ``group_lines["intercept_se"]`` holds only the deviation's part.
+- :func:`group_estimate_se`: the same full SD for each group's own intercept or slope.
 
 Examples
 --------
@@ -48,6 +49,7 @@ __all__ = [
     "simulate_replicates",
     "replicate_statistics",
     "group_line_se",
+    "group_estimate_se",
     "least_squares_slopes",
 ]
 
@@ -381,9 +383,75 @@ def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Se
     _check_result(result)
     if result.group_sd.empty or result.model == "no_pooling":
         raise ValueError(f"group_line_se needs a multilevel model, got model={result.model!r}")
+    at = (result.center if x is None else float(x)) - result.center
+    return _prediction_se(
+        result, data, fixed_at=(1.0, at), varying_at={"intercept": 1.0, "slope": at}
+    )
+
+
+def group_estimate_se(result: FitResult, data: Any, parameter: str = "intercept") -> pd.Series:
+    """The full SD of the error in each group's own intercept or slope.
+
+    What an interval for a group's *own* value (its base salary, its raise) needs. For a
+    multilevel model, that is the error in the group's deviation plus the error in the
+    average line, with their covariance (:func:`group_line_se`; for the slope, the same sum
+    for the slope's fixed effect and deviation). ``group_lines[f"{parameter}_se"]`` holds only
+    the deviation's part (lme4's ``condVar``). For no pooling and complete pooling, the
+    standard errors in ``group_lines`` are already complete and are returned as they are.
+
+    Parameters
+    ----------
+    result : FitResult
+    data : DataFrame or SimulatedData
+        The data ``result`` was fitted to.
+    parameter : {"intercept", "slope"}
+        The intercept is the line's height at ``result.center``.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by group (``result.group_lines`` order), in the parameter's units.
+
+    Examples
+    --------
+    >>> import multilevel as ml
+    >>> from simdata import faculty_salaries
+    >>> sim = faculty_salaries(seed=1)
+    >>> res = ml.fit(sim, model="varying_both")
+    >>> full = group_estimate_se(res, sim, "slope")
+    >>> bool((full > res.group_lines["slope_se"]).all())
+    True
+    """
+    _check_result(result)
+    if parameter not in ("intercept", "slope"):
+        raise ValueError(f"parameter must be 'intercept' or 'slope', got {parameter!r}")
+    if parameter == "slope" and result.x is None:
+        raise ValueError("this model has no predictor, so its groups have no slope")
+    if result.group_sd.empty or result.model == "no_pooling":
+        return result.group_lines[f"{parameter}_se"].rename(f"{parameter}_se")
+    if parameter == "intercept":
+        return _prediction_se(
+            result, data, fixed_at=(1.0, 0.0), varying_at={"intercept": 1.0, "slope": 0.0}
+        )
+    return _prediction_se(
+        result, data, fixed_at=(0.0, 1.0), varying_at={"intercept": 0.0, "slope": 1.0}
+    )
+
+
+def _prediction_se(
+    result: FitResult,
+    data: Any,
+    *,
+    fixed_at: tuple[float, float],
+    varying_at: dict[str, float],
+) -> pd.Series:
+    """Henderson's prediction-error SD of ``fixed_at' beta + varying_at' b_j`` for every group.
+
+    ``fixed_at`` weighs the fixed intercept and slope (the slope's weight is dropped when the
+    model has no predictor), ``varying_at`` the group's varying parts by name.
+    """
     frame = _fitted_frame(result, data)
     xc = _x_values(result, frame) - result.center
-    at = (result.center if x is None else float(x)) - result.center
     y = frame[result.y].to_numpy(dtype=float)
     lookup = {g: i for i, g in enumerate(result.group_lines.index)}
     codes = np.array([lookup[g] for g in frame[result.group].to_numpy(dtype=object)])
@@ -392,8 +460,8 @@ def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Se
     fixed = np.column_stack([np.ones(len(y)), xc]) if result.x is not None else np.ones((len(y), 1))
     design = {"intercept": np.ones(len(y)), "slope": xc}
     z_all = np.column_stack([design[p] for p in parts])
-    f_at = np.array([1.0, at])[: fixed.shape[1]]
-    a_at = np.array([{"intercept": 1.0, "slope": at}[p] for p in parts])
+    f_at = np.array(fixed_at)[: fixed.shape[1]]
+    a_at = np.array([varying_at[p] for p in parts])
     blocks = []
     info = np.zeros((fixed.shape[1], fixed.shape[1]))
     for j in range(len(lookup)):

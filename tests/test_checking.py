@@ -250,6 +250,64 @@ def test_group_line_se_needs_a_multilevel_model(sim, fits) -> None:
         checking.group_line_se(fits["complete_pooling"], sim)
 
 
+def _mixed_model_equations_se(res, sim, parameter: str) -> np.ndarray:
+    """Each group's full error SD from the inverse of Henderson's whole coefficient matrix.
+
+    An independent route to :func:`checking.group_estimate_se`: build X, Z and G for every
+    group at once, invert [[X'X, X'Z], [Z'X, Z'Z + sigma^2 G^-1]] / sigma^2 and read the
+    variance of (fixed effect + the group's deviation) off it.
+    """
+    data = sim.data
+    groups = list(res.group_lines.index)
+    xc = data["experience"].to_numpy(float) - res.center
+    fixed = np.column_stack([np.ones(len(data)), xc])
+    parts = list(res.group_sd.index)
+    sds = res.group_sd.to_numpy(float)
+    g = np.diag(sds**2)
+    if len(parts) == 2:
+        g[0, 1] = g[1, 0] = res.correlation * sds[0] * sds[1]
+    columns = {"intercept": np.ones(len(data)), "slope": xc}
+    z = np.zeros((len(data), len(groups) * len(parts)))
+    for j, name in enumerate(groups):
+        rows = (data["department"] == name).to_numpy()
+        for k, part in enumerate(parts):
+            z[rows, j * len(parts) + k] = columns[part][rows]
+    sigma2 = res.residual_sd**2
+    g_inv = np.kron(np.eye(len(groups)), np.linalg.inv(g))
+    top = np.hstack([fixed.T @ fixed, fixed.T @ z])
+    bottom = np.hstack([z.T @ fixed, z.T @ z + sigma2 * g_inv])
+    covariance = sigma2 * np.linalg.inv(np.vstack([top, bottom]))
+    which = {"intercept": 0, "slope": 1}[parameter]
+    out = []
+    for j in range(len(groups)):
+        k = np.zeros(covariance.shape[0])
+        k[which] = 1.0
+        if parameter in parts:
+            k[2 + j * len(parts) + parts.index(parameter)] = 1.0
+        out.append(np.sqrt(k @ covariance @ k))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("model", ["varying_both", "varying_slopes", "varying_intercepts"])
+@pytest.mark.parametrize("parameter", ["intercept", "slope"])
+def test_group_estimate_se_matches_the_whole_mixed_model_equations(sim, model, parameter) -> None:
+    res = ml.fit(sim, model=model)
+    full = checking.group_estimate_se(res, sim, parameter)
+    np.testing.assert_allclose(full, _mixed_model_equations_se(res, sim, parameter), rtol=1e-6)
+    if parameter in res.group_sd.index:
+        assert (full > res.group_lines[f"{parameter}_se"]).all()
+
+
+def test_group_estimate_se_keeps_the_complete_ses_of_no_pooling(sim, fits) -> None:
+    separate = ml.fit(sim, model="no_pooling")
+    pd.testing.assert_series_equal(
+        checking.group_estimate_se(separate, sim, "slope"),
+        separate.group_lines["slope_se"],
+    )
+    with pytest.raises(ValueError, match="'intercept' or 'slope'"):
+        checking.group_estimate_se(fits["varying_both"], sim, "raise")
+
+
 # ------------------------------------------------------------------------------ figures
 
 

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 
 import multilevel as ml
-from multilevel import plots, style
+from multilevel import checking, plots, style
 from simdata import faculty_salaries, hospital_patients
 
 MODELS_DRAWN = [
@@ -491,7 +492,28 @@ def test_truth_plot_puts_estimates_against_the_truth(sim, fits, png_dir, paramet
     assert pop.get_xdata()[0] == pytest.approx(true_pop)
     assert pop.get_ydata()[0] == pytest.approx(res.fixed_effects.at[parameter, "estimate"])
     assert any("Population" in t for t in _legend_labels(ax.get_legend()))
+    # The intervals are for each group's own value: the full error SD, not the deviation's.
+    (bars,) = [
+        c
+        for c in ax.collections
+        if isinstance(c, LineCollection) and len(c.get_segments()) == len(sim.truth)
+    ]
+    half_widths = sorted(
+        round((seg[1][1] - seg[0][1]) / 2 / 1.96, 6) for seg in bars.get_segments()
+    )
+    full = checking.group_estimate_se(res, sim, parameter)
+    np.testing.assert_allclose(half_widths, sorted(full), rtol=1e-6)
+    assert any(label.endswith("(± 95% interval)") for label in _legend_labels(ax.get_legend()))
+    names = {t.get_text() for t in ax.texts if t.get_gid() == "group-label"}
+    assert names == {str(g) for g in sim.truth.index}
     _save(fig, png_dir, f"truth_{parameter}")
+
+
+def test_truth_plot_without_the_data_says_its_intervals_are_for_the_deviation(sim, fits):
+    res = fits["varying_both"]
+    ax = plots.truth_plot(res, sim.truth, parameter="slope", label_groups=False)
+    assert any("interval of the deviation" in t for t in _legend_labels(ax.get_legend()))
+    assert not [t for t in ax.texts if t.get_gid() == "group-label"]
 
 
 def test_truth_plot_compares_centred_intercepts_at_the_centre(sim, fits):

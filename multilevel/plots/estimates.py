@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.container import ErrorbarContainer
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 import simdata
 
-from .. import style, units
+from .. import checking, style, units
 from ..models import FitResult
 from ..pooling import METHODS, typical_errors
 from ._common import (
@@ -61,14 +62,19 @@ def truth_plot(
     *,
     parameter: str = "intercept",
     population: float | None = None,
+    data: Any = None,
+    label_groups: bool | None = None,
     ax: Axes | None = None,
     title: str | None = None,
     **kwargs: Any,
 ) -> Axes:
     """Estimates against the truth for simulated data, per group and for the population.
 
-    Each group is a point at (true value, estimate) with a 95% interval (estimate ±
-    1.96 x its conditional SD); points on the dotted identity line are estimated exactly. The
+    Each group is a point at (true value, estimate) with a 95% interval, estimate ± 1.96 x the
+    full SD of its error (:func:`multilevel.checking.group_estimate_se`: the deviation's
+    conditional SD *and* the error in the average line); points on the dotted identity line
+    are estimated exactly. Without the fitted data (``truth`` a DataFrame and no ``data``), the
+    intervals use the conditional SD alone and the legend says they are for the deviation. The
     population parameter (the fixed effect, with its 95% confidence interval) is a black
     diamond at the true population mean.
 
@@ -82,6 +88,11 @@ def truth_plot(
     population : float, optional
         The true population value; default from a SimulatedData's ``population``
         (``base_mean`` / ``raise_mean`` for faculty salaries).
+    data : DataFrame or SimulatedData, optional
+        The data ``result`` was fitted to; default ``truth`` when it is a SimulatedData.
+    label_groups : bool, optional
+        Write each group's name beside its point; default when there are at most
+        12 groups.
     ax : Axes, optional
     title : str, optional
     **kwargs
@@ -98,7 +109,7 @@ def truth_plot(
     >>> sim = faculty_salaries(seed=1)
     >>> ax = truth_plot(ml.fit(sim, model="varying_both"), sim, parameter="slope")
     """
-    points = _truth_points(result, truth, parameter=parameter, population=population)
+    points = _truth_points(result, truth, parameter=parameter, population=population, data=data)
     true, est, se = points.true, points.estimate, points.se
     ax = get_ax(ax)
     styles = style.group_styles(list(result.group_lines.index))
@@ -115,7 +126,8 @@ def truth_plot(
             alpha=0.8,
             zorder=2,
         )
-    group_label = f"{group_noun(result.group).capitalize()}s (± 95% interval)"
+    interval = "95% interval" if points.se_is_full else "95% interval of the deviation"
+    group_label = f"{group_noun(result.group).capitalize()}s (± {interval})"
     ax.scatter(
         true,
         est,
@@ -140,6 +152,10 @@ def truth_plot(
         values.append(np.array([points.population, fe["ci_lower"], fe["ci_upper"]], dtype=float))
     identity = _identity_square(ax, np.concatenate(values))
     _label_truth_axes(ax, result, parameter)
+    if label_groups is None:
+        label_groups = len(points.groups) <= MANY_GROUPS
+    if label_groups:
+        _label_points(ax, points)
     if title is None:
         rmse = float(np.sqrt(np.nanmean((est - true) ** 2)))
         money = units.is_money(units.unit_of(result.y))
@@ -173,7 +189,67 @@ class _TruthPoints:
     true: np.ndarray
     estimate: np.ndarray
     se: np.ndarray
+    se_is_full: bool
     population: float | None
+
+
+#: Where a group's name may sit around its point, in points, in order of preference: a name
+#: goes to the first place where it covers no other name and no point. Names further out than
+#: the first ring get a thin leader line to their point.
+_LABEL_OFFSETS = tuple((dx, dy) for ring in (3, 11, 20) for dy in (ring, -ring) for dx in (5, -5))
+
+
+def _label_points(ax: Axes, points: _TruthPoints) -> None:
+    """Each group's name beside its point, moved out (with a leader) where names would overlap.
+
+    Call it once the axes have their limits: the overlap test works in display units. A
+    name's size is estimated from its length (0.6 em a character), which is close enough to
+    keep neighbours apart without drawing the figure.
+    """
+    size = FontProperties(size="x-small").get_size_in_points()
+    to_pixels = ax.figure.dpi / 72
+    at = ax.transData.transform(np.column_stack([points.true, points.estimate]))
+    radius = 0.6 * marker_size(1.3) * to_pixels
+    taken = [(px - radius, py - radius, px + radius, py + radius) for px, py in at]
+    for name, (px, py), x, y in zip(points.groups, at, points.true, points.estimate, strict=True):
+        text = str(name)
+        width, height = 0.6 * size * len(text) * to_pixels, 1.2 * size * to_pixels
+        for dx, dy in _LABEL_OFFSETS:
+            left = px + dx * to_pixels - (width if dx < 0 else 0.0)
+            bottom = py + dy * to_pixels - (height if dy < 0 else 0.0)
+            box = (left, bottom, left + width, bottom + height)
+            if not any(_overlap(box, other) for other in taken):
+                break
+        else:
+            dx, dy = _LABEL_OFFSETS[0]
+            box = (px, py, px + width, py + height)
+        taken.append(box)
+        leader = abs(dy) > _LABEL_OFFSETS[0][1]
+        ax.annotate(
+            text,
+            xy=(x, y),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha="right" if dx < 0 else "left",
+            va="top" if dy < 0 else "bottom",
+            fontsize=size,
+            color="0.2",
+            zorder=5,
+            gid="group-label",
+            arrowprops={
+                "arrowstyle": "-",
+                "color": "0.55",
+                "linewidth": 0.5,
+                "shrinkA": 0,
+                "shrinkB": 3,
+            }
+            if leader
+            else None,
+        )
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _truth_points(
@@ -182,6 +258,7 @@ def _truth_points(
     *,
     parameter: str,
     population: float | None,
+    data: Any = None,
 ) -> _TruthPoints:
     """What :func:`truth_plot` compares, with the true intercepts moved to the fit's centre."""
     check_result(result)
@@ -189,6 +266,8 @@ def _truth_points(
     pop_mapping: Mapping[str, Any] = {}
     if simdata.is_simulated_data(truth):
         pop_mapping = truth.population
+        if data is None:
+            data = truth
         truth = truth.truth
     if not isinstance(truth, pd.DataFrame):
         raise ValueError(
@@ -213,11 +292,16 @@ def _truth_points(
         true = true + slopes * c
         if population is not None:
             population = population + (_population_truth(pop_mapping, "slope") or 0.0) * c
+    if data is None:
+        se = gl[f"{parameter}_se"]
+    else:
+        se = checking.group_estimate_se(result, data, parameter)
     return _TruthPoints(
         groups=common,
         true=true,
         estimate=gl.loc[common, parameter].to_numpy(dtype=float),
-        se=gl.loc[common, f"{parameter}_se"].to_numpy(dtype=float),
+        se=se.loc[common].to_numpy(dtype=float),
+        se_is_full=data is not None or result.group_sd.empty or result.model == "no_pooling",
         population=population,
     )
 
@@ -277,6 +361,9 @@ def _label_truth_axes(ax: Axes, result: FitResult, parameter: str) -> None:
     ax.set_ylabel(wrap_to_axes(ax, f"Estimated {what[0].lower()}{what[1:]}", along="ylabel"))
     format_parameter_axis(ax.xaxis, result, parameter)
     format_parameter_axis(ax.yaxis, result, parameter)
+    # A square is narrow: with matplotlib's default nine ticks, dollar amounts run together.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
 
 
 # ---------------------------------------------------------------------------- caterpillar
