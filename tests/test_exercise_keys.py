@@ -73,6 +73,22 @@ def _lesson4(sim: Any, expected: Expected) -> list[str]:
     return problems
 
 
+def _lesson5(sim: Any, expected: Expected) -> list[str]:
+    """q7: most partial-pooling bases lie between their own estimate and the average, and any
+    that land outside do so only slightly (the shared raise differs between the two fits)."""
+    separate = ml.fit(sim, model="no_pooling", varying="intercepts")
+    partial = ml.fit(sim, model="varying_intercepts")
+    average = partial.fixed_effects.at["intercept", "estimate"]
+    own, pooled = separate.group_lines["intercept"], partial.group_lines["intercept"]
+    excess = (abs(pooled - average) - abs(own - average)) / separate.group_lines["intercept_se"]
+    problems = []
+    if not (excess > 0).mean() < 0.5:
+        problems.append(f"q7: {(excess > 0).mean():.0%} of the departments lie further out")
+    if excess.max() > 0.25:
+        problems.append(f"q7: a department lands {excess.max():.2f} SEs further out, not slightly")
+    return problems
+
+
 def _lesson7(homes: Any, expected: Expected) -> list[str]:
     a = expected.answers
     problems = []
@@ -122,6 +138,7 @@ PREMISES: dict[str, Premise] = {
     "lesson1": _lesson1,
     "lesson3": _lesson3,
     "lesson4": _lesson4,
+    "lesson5": _lesson5,
     "lesson7": _lesson7,
     "lesson8": _lesson8,
     "lesson9": _lesson9,

@@ -78,12 +78,17 @@ QUESTIONS = (
     choice(
         "q7",
         1,
-        "Where do the partial-pooling base salaries lie?",
-        right="Between each department's no-pooling estimate and the overall average.",
+        "Where do the partial-pooling base salaries lie, compared with the no-pooling ones?",
+        right=(
+            "Most lie between the department's no-pooling estimate and the overall average; a "
+            "few can land slightly outside, because the two fits estimate the shared raise a "
+            "little differently."
+        ),
         wrong=[
             (
-                "Further from the overall average than the no-pooling estimates.",
-                "Partial pooling pulls estimates toward the average, never away from it.",
+                "Most lie further from the overall average than the no-pooling estimates.",
+                "Partial pooling pulls each estimate toward the average. A department ends up a "
+                "little further out only when the shared raise differs between the two fits.",
             ),
             ("Exactly at the no-pooling estimates.", "That is no pooling."),
             ("Exactly at the overall average.", "That is complete pooling."),
