@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson1 import make_data
-from ._common import choice
+from ._common import choice, exercise_spec
 
 FOCUS = "Chemistry"
 
@@ -178,10 +178,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson1",
-    title="Nested data and vocabulary",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
-)
+SPEC = exercise_spec(__name__, "Nested data and vocabulary", QUESTIONS, make_data, solve)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson4 import make_data
-from ._common import ML_FOR_REML, REML_HINT, choice, sd_mistakes
+from ._common import ML_FOR_REML, REML_HINT, choice, exercise_spec, sd_mistakes
 
 QUESTIONS = (
     Question(
@@ -169,10 +169,10 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson4",
-    title="Varying intercepts and slopes; the likelihood-ratio test",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
+SPEC = exercise_spec(
+    __name__,
+    "Varying intercepts and slopes; the likelihood-ratio test",
+    QUESTIONS,
+    make_data,
+    solve,
 )
