@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from . import lmm_engine
+from . import intervals, lmm_engine
 from .formula import Design, build_design, parse_formula
 from .lrt import LikelihoodRatioTest, one_variance_p_value
 from .result import ModelError
@@ -184,24 +184,10 @@ class FormulaFit:
         ]
         return "\n".join(lines)
 
-    def confint(
-        self,
-        method: str = "profile",
-        level: float = 0.95,
-        *,
-        n_boot: int = 500,
-        seed: Any = None,
-        progress: bool = False,
-    ) -> pd.DataFrame:
-        """Confidence intervals for the group SDs, correlations, residual SD and fixed effects.
-
-        See :func:`multilevel.models.intervals.confint` (``method`` is ``"profile"``, ``"wald"`` or
-        ``"bootstrap"``).
-        """
-        from .intervals import confint
-
-        return confint(self, method=method, level=level, n_boot=n_boot, seed=seed,
-                       progress=progress)  # fmt: skip
+    #: Confidence intervals for the group SDs, correlations, residual SD and fixed effects:
+    #: :func:`multilevel.models.intervals.confint` itself, as a method (``method`` is
+    #: ``"profile"``, ``"wald"`` or ``"bootstrap"``).
+    confint = intervals.confint
 
 
 def _fit_statsmodels(fit: FormulaFit) -> Any:
