@@ -82,6 +82,15 @@ def choice(
     )
 
 
+def unless_right(answer: str, *mistakes: Mistake) -> list[Mistake]:
+    """The ``mistakes`` of a choice among names, but for one that names the right ``answer``.
+
+    Which name a mistake gives (the department with the fewest faculty, the highest single
+    salary) depends on the student's data, and for some students it is the right one.
+    """
+    return [mistake for mistake in mistakes if mistake.value != answer]
+
+
 def sd_mistakes(
     estimate: float,
     *,

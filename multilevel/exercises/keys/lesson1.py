@@ -11,7 +11,7 @@ from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
 from ..lesson1 import make_data
-from ._common import choice, exercise_spec
+from ._common import choice, exercise_spec, unless_right
 
 FOCUS = "Chemistry"
 
@@ -128,15 +128,6 @@ def solve(sim: SimulatedData) -> Solution:
     multilevel = ml.fit(sim, model="varying_intercepts").fixed_effects.loc["intercept"]
     ratio = multilevel["std_error"] / pooled["std_error"]
     best = str(means.idxmax())
-    mistakes_q4 = []
-    if top_single != best:
-        mistakes_q4.append(
-            Mistake(
-                top_single,
-                "That department has the highest single salary; the question asks for the "
-                "highest mean salary (group by department, then take the mean).",
-            )
-        )
     return Solution(
         answers={
             "q1": data["department"].nunique(),
@@ -160,7 +151,14 @@ def solve(sim: SimulatedData) -> Solution:
                 ),
                 Mistake(medians[FOCUS], "That is the median; the question asks for the mean."),
             ],
-            "q4": mistakes_q4,
+            "q4": unless_right(
+                best,
+                Mistake(
+                    top_single,
+                    "That department has the highest single salary; the question asks for the "
+                    "highest mean salary (group by department, then take the mean).",
+                ),
+            ),
             "q7": [
                 Mistake(
                     1 / ratio,
