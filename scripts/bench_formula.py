@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -35,8 +32,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-# Run as a script, this folder is on sys.path: one CPU-time helper for both model benchmarks.
-from bench_models import _time
+# Run as a script, this folder is on sys.path: one CPU-time helper and table for both.
+from bench_table import Table, cpu_time
 
 from multilevel.datasets import radon
 from multilevel.models.glmm import fit_glmm
@@ -183,7 +180,7 @@ def statsmodels_time(data: pd.DataFrame, sm: tuple | None, reps: int) -> float:
             warnings.simplefilter("ignore")
             smf.mixedlm(fixed, data, groups=group, re_formula=re_formula).fit(reml=True)
 
-    return _time(fit, reps)
+    return cpu_time(fit, reps)
 
 
 def main() -> None:
@@ -195,27 +192,18 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     (tmp / "bench.R").write_text(R_SCRIPT)
     columns = ["case", "ours ms", "statsm ms", "lme4 ms", "ours/lme4", "sm/lme4", "rel. dLL"]
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} ({platform.machine()}), "
-          f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")  # fmt: skip
-    if args.markdown:
-        print("| " + " | ".join(columns) + " |")
-        print("|" + "---|" * len(columns))
-    else:
-        print(f"{columns[0]:26s} " + " ".join(f"{c:>10s}" for c in columns[1:]))
+    table = Table(columns, markdown=args.markdown, first_width=26)
     for label, data, formula, kind, sm, reps in cases(tmp, args.quick):
         if args.only not in label:
             continue
-        t_ours = _time(ours(data, formula, kind), reps)
+        t_ours = cpu_time(ours(data, formula, kind), reps)
         big = len(data) > 5000
         t_sm = statsmodels_time(data, sm, 1 if big or args.quick else 3)
         t_r, ll_r = lme4(tmp, data, formula, kind, reps)
         dll = abs(loglik(data, formula, kind) - ll_r) / abs(ll_r)
         row = [label, f"{t_ours * 1e3:.1f}", f"{t_sm * 1e3:.1f}", f"{t_r * 1e3:.1f}",
                f"{t_ours / t_r:.3f}", f"{t_sm / t_r:.2f}", f"{dll:.1e}"]  # fmt: skip
-        if args.markdown:
-            print("| " + " | ".join(row) + " |", flush=True)
-        else:
-            print(f"{row[0]:26s} " + " ".join(f"{c:>10s}" for c in row[1:]), flush=True)
+        table.row(row)
 
 
 if __name__ == "__main__":

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import statsmodels.formula.api as smf
+
+# Run as a script, this folder is on sys.path.
+from bench_table import Table, cpu_time
 
 import multilevel as ml
 from multilevel import specs
@@ -61,17 +62,6 @@ cat(sprintf('{"seconds": %.9g, "loglik": %.12g}', median(times), as.numeric(logL
 """
 
 
-def _time(fn, reps: int) -> float:
-    """Median CPU seconds per call over ``reps`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return float(np.median(times))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two small sizes, no statsmodels")
@@ -83,13 +73,7 @@ def main() -> None:
     (tmp / "bench.R").write_text(R_SCRIPT)
     columns = ["model", "size", "fit ms", "engine ms", "statsm ms", "lme4 ms", "sm/lme4",
                "fit/lme4", "rel. dLL"]  # fmt: skip
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} ({platform.machine()}), "
-          f"load average {' '.join(f'{v:.1f}' for v in _load())}")  # fmt: skip
-    if args.markdown:
-        print("| " + " | ".join(columns) + " |")
-        print("|" + "---|" * len(columns))
-    else:
-        print(f"{columns[0]:27s} " + " ".join(f"{c:>10s}" for c in columns[1:]))
+    table = Table(columns, markdown=args.markdown, first_width=27)
     for model, (lme4_formula, sm_kwargs, random) in MODELS.items():
         for n_groups, size in sizes:
             sim = faculty_salaries(
@@ -101,8 +85,8 @@ def main() -> None:
             y = sim.data["salary"].to_numpy(float)
             codes = sim.data["department"].cat.codes.to_numpy()
             reps = 200 if n_groups <= 50 else 20
-            t_fit = _time(lambda sim=sim, model=model: ml.fit(sim, model=model), reps)
-            t_engine = _time(
+            t_fit = cpu_time(lambda sim=sim, model=model: ml.fit(sim, model=model), reps)
+            t_engine = cpu_time(
                 lambda x=x, y=y, codes=codes, random=random: engine.fit_arrays(
                     x, y, codes, random=random
                 ),
@@ -118,7 +102,7 @@ def main() -> None:
                             "salary ~ experience", data, groups="department", **sm_kwargs
                         ).fit(reml=True)
 
-                t_sm = _time(sm_fit, 3 if n_groups <= 50 else 1)
+                t_sm = cpu_time(sm_fit, 3 if n_groups <= 50 else 1)
             t_r, ll_r = float("nan"), float("nan")
             if rscript:
                 csv = tmp / "d.csv"
@@ -134,17 +118,7 @@ def main() -> None:
             row = [model, f"{n_groups}x{size}", f"{t_fit * 1e3:.2f}", f"{t_engine * 1e3:.2f}",
                    f"{t_sm * 1e3:.1f}", f"{t_r * 1e3:.1f}", f"{t_sm / t_r:.2f}",
                    f"{t_fit / t_r:.3f}", f"{dll:.1e}"]  # fmt: skip
-            if args.markdown:
-                print("| " + " | ".join(row) + " |", flush=True)
-            else:
-                print(f"{row[0]:27s} " + " ".join(f"{c:>10s}" for c in row[1:]), flush=True)
-
-
-def _load() -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return (float("nan"),) * 3
+            table.row(row)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,10 @@ slider redraws the figure. Voila runs as the user running the tests (root in CI)
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -26,7 +23,7 @@ import multilevel as ml
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 from browser import student  # noqa: E402
-from browser.server import free_port  # noqa: E402
+from browser.server import answers, free_port, start_logged, stop_group  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "artifacts" / "demo"
@@ -85,14 +82,6 @@ def test_voila_command_and_presentation_mode() -> None:
 
 
 # --------------------------------------------------------------------------- in Chromium
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory):
     """Voila serving freshly written demo pages on 127.0.0.1 (as ``make demo`` does)."""
@@ -102,37 +91,21 @@ def voila(tmp_path_factory):
     log_path = folder.parent / "voila.log"
     env = demo.demo_environment()
     env["JUPYTER_RUNTIME_DIR"] = str(folder.parent / "runtime")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            demo.voila_command(folder, port=port, open_browser=False),
-            cwd=folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    command = demo.voila_command(folder, port=port, open_browser=False)
+    process = start_logged(command, cwd=folder, env=env, log_path=log_path)
     base = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
     try:
         answered = False
         while not answered and process.poll() is None and time.monotonic() < deadline:
-            answered = _answers(base)
+            answered = answers(base)
             if not answered:
                 time.sleep(0.3)
         if not answered:
             pytest.fail(f"Voila did not answer:\n{log_path.read_text()[-3000:]}", pytrace=False)
         yield base, log_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        try:
-            os.killpg(process.pid, 9)
-        except (ProcessLookupError, PermissionError):
-            pass
+        stop_group(process)
 
 
 def _explorer_page(chromium, url: str):

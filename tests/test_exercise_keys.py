@@ -47,30 +47,39 @@ Premise = Callable[[Any, Expected], list[str]]
 # --------------------------------------------------------------------------------------------
 # What the questions take for granted, checked independently of the keys where it matters
 # --------------------------------------------------------------------------------------------
+def _failed(premises: list[tuple[bool, str]]) -> list[str]:
+    """What each premise that does not hold says: pairs of (holds, what it means if not)."""
+    return [problem for holds, problem in premises if not holds]
+
+
 def _lesson1(sim: Any, expected: Expected) -> list[str]:
     ratio = expected.answers["q7"]
-    return [] if ratio > 1.05 else [f"q8 says the ratio is above 1, but q7 = {ratio:.3f}"]
+    return _failed([(ratio > 1.05, f"q8 says the ratio is above 1, but q7 = {ratio:.3f}")])
 
 
 def _lesson3(sim: Any, expected: Expected) -> list[str]:
     change = expected.answers["q6"]
-    return [] if change > 100 else [f"q7 says the raise changed (up), but q6 = {change:.1f}"]
+    return _failed([(change > 100, f"q7 says the raise changed (up), but q6 = {change:.1f}")])
 
 
 def _lesson4(sim: Any, expected: Expected) -> list[str]:
     """q7: the model kept follows the boundary-corrected p-value, recomputed from ML fits."""
+    a = expected.answers
     smaller = ml.fit(sim, model="varying_intercepts", reml=False)
     larger = ml.fit(sim, model="varying_both", reml=False)
     statistic = max(2 * (larger.loglik - smaller.loglik), 0.0)
     # Two added parameters, one of them an SD at zero: a 50:50 mixture of chi2(1) and chi2(2).
     p = 0.5 * scipy.stats.chi2.sf(statistic, 1) + 0.5 * scipy.stats.chi2.sf(statistic, 2)
     keep = "varying_both" if p < 0.05 else "varying_intercepts"
-    problems = []
-    if expected.answers["q7"] != keep:
-        problems.append(f"q7 expects {expected.answers['q7']!r} but p = {p:.4f}")
-    if not math.isclose(expected.answers["q4"], statistic, rel_tol=1e-4, abs_tol=1e-4):
-        problems.append(f"q4 expects {expected.answers['q4']:.4f}, the ML statistic is {statistic}")
-    return problems
+    return _failed(
+        [
+            (a["q7"] == keep, f"q7 expects {a['q7']!r} but p = {p:.4f}"),
+            (
+                math.isclose(a["q4"], statistic, rel_tol=1e-4, abs_tol=1e-4),
+                f"q4 expects {a['q4']:.4f}, the ML statistic is {statistic}",
+            ),
+        ]
+    )
 
 
 def _lesson5(sim: Any, expected: Expected) -> list[str]:
@@ -91,28 +100,31 @@ def _lesson5(sim: Any, expected: Expected) -> list[str]:
 
 def _lesson7(homes: Any, expected: Expected) -> list[str]:
     a = expected.answers
-    problems = []
-    if ml.fit(URANIUM_MODEL, homes).boundary:
-        problems.append("the county SD with log uranium is at the boundary (zero)")
-    if not 0 < a["q3"] < a["q1"]:
-        problems.append(f"q7 says the county SD falls, but q1 = {a['q1']:.3f}, q3 = {a['q3']:.3f}")
-    if not 0.2 < a["q4"] < 1:
-        problems.append(f"q4's share explained is {a['q4']:.3f}")
-    if not a["q5"] > 1:
-        problems.append(f"q5 says the radon level rises with uranium, but at least by {a['q5']}")
-    return problems
+    return _failed(
+        [
+            (
+                not ml.fit(URANIUM_MODEL, homes).boundary,
+                "the county SD with log uranium is at the boundary (zero)",
+            ),
+            (
+                0 < a["q3"] < a["q1"],
+                f"q7 says the county SD falls, but q1 = {a['q1']:.3f}, q3 = {a['q3']:.3f}",
+            ),
+            (0.2 < a["q4"] < 1, f"q4's share explained is {a['q4']:.3f}"),
+            (a["q5"] > 1, f"q5 says the radon level rises with uranium, but at least by {a['q5']}"),
+        ]
+    )
 
 
 def _lesson8(sim: Any, expected: Expected) -> list[str]:
     a = expected.answers
-    problems = []
-    if not a["q3"] > 0.01:
-        problems.append(f"q7 asks what the school SD means, but it is {a['q3']:.3f}")
-    if not 0.05 < a["q5"] < 0.95:
-        problems.append(f"q5's probability is {a['q5']:.3f}")
-    if not a["q4"] > 1:
-        problems.append(f"q4's lower end {a['q4']:.3f} is not above 1 (GPA helps)")
-    return problems
+    return _failed(
+        [
+            (a["q3"] > 0.01, f"q7 asks what the school SD means, but it is {a['q3']:.3f}"),
+            (0.05 < a["q5"] < 0.95, f"q5's probability is {a['q5']:.3f}"),
+            (a["q4"] > 1, f"q4's lower end {a['q4']:.3f} is not above 1 (GPA helps)"),
+        ]
+    )
 
 
 def _lesson9(sim: Any, expected: Expected) -> list[str]:
@@ -124,14 +136,22 @@ def _lesson9(sim: Any, expected: Expected) -> list[str]:
     )
     reach = float((stats.iloc[1:] >= stats.iloc[0]).mean())
     trends = checking.residuals_by_group(constant, sim)["trend"]
-    problems = []
-    if reach > 0.05:
-        problems.append(f"q4: {reach:.3f} of the varying-intercepts replicates reach the data")
-    if a["q3"] < 0.1:
-        problems.append(f"q4: only {a['q3']:.3f} of the varying-slopes replicates reach the data")
-    if not (trends.min() < 0 < trends.max() and a["q1"] > 1.5 * a["q2"]):
-        problems.append("q6: the residual lines do not fan out beyond what the model gives")
-    return problems
+    return _failed(
+        [
+            (
+                not reach > 0.05,
+                f"q4: {reach:.3f} of the varying-intercepts replicates reach the data",
+            ),
+            (
+                not a["q3"] < 0.1,
+                f"q4: only {a['q3']:.3f} of the varying-slopes replicates reach the data",
+            ),
+            (
+                trends.min() < 0 < trends.max() and a["q1"] > 1.5 * a["q2"],
+                "q6: the residual lines do not fan out beyond what the model gives",
+            ),
+        ]
+    )
 
 
 PREMISES: dict[str, Premise] = {

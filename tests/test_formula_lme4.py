@@ -86,10 +86,21 @@ def term_scales(fit: FormulaFit) -> np.ndarray:
     return fit.residual_sd / rms
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_fixed_effects_agree(formula_data, case):
+@pytest.fixture
+def compared(formula_data, case) -> tuple[dict, FormulaFit]:
+    """lme4's fit of the case and ours."""
     data, fits = formula_data
-    theirs, fit = fits[case.id], ours(case, data[case.dataset])
+    return fits[case.id], ours(case, data[case.dataset])
+
+
+def sd_floors(theirs: dict, fit: FormulaFit) -> tuple[np.ndarray, float]:
+    """Each varying term's natural scale, and the floor for its SD (looser on a singular fit)."""
+    return term_scales(fit), BOUNDARY_FLOOR if theirs["singular"] else FLOOR
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_fixed_effects_agree(compared, case):
+    theirs, fit = compared
     table = fit.fixed_effects
     assert len(table) == len(theirs["fixed_names"]), (list(table.index), theirs["fixed_names"])
     rows = []
@@ -108,11 +119,9 @@ def test_fixed_effects_agree(formula_data, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_variance_components_and_likelihood_agree(formula_data, case):
-    data, fits = formula_data
-    theirs, fit = fits[case.id], ours(case, data[case.dataset])
-    scales = term_scales(fit)
-    floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
+def test_variance_components_and_likelihood_agree(compared, case):
+    theirs, fit = compared
+    scales, floor = sd_floors(theirs, fit)
     assert len(fit.group_sd) == len(theirs["group_sd"])
     rows = [
         (f"SD {name} ({r_name})", fit.group_sd.iloc[i], theirs["group_sd"][i], floor * scales[i])
@@ -144,12 +153,10 @@ def test_variance_components_and_likelihood_agree(formula_data, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_group_effects_agree(formula_data, case):
+def test_group_effects_agree(compared, case):
     """Conditional modes, their conditional SDs (condVar) and each group's coefficients."""
-    data, fits = formula_data
-    theirs, fit = fits[case.id], ours(case, data[case.dataset])
-    scales = term_scales(fit)
-    floor = BOUNDARY_FLOOR if theirs["singular"] else FLOOR
+    theirs, fit = compared
+    scales, floor = sd_floors(theirs, fit)
     terms = list(fit.random_effects.columns)
     # lme4 spells terms its own way (rankfull for rank[T.full]): map them by position.
     ours_name = dict(zip(theirs["sd_names"], fit.group_sd.index, strict=True))

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from multilevel import checks
-from multilevel.checks import ExerciseSpec, Question, Solution, student_seed
+from multilevel.checks import student_seed
 from multilevel.grade import (
     EXIT_BAD_USAGE,
     EXIT_INTERRUPTED,
@@ -29,6 +29,7 @@ from multilevel.grade import (
     grade_submissions,
     main,
 )
+from tests.tiny_exercise import tiny_answers, tiny_exercise
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,29 +50,14 @@ def results_key(tmp_path_factory):
 # --------------------------------------------------------------------------------------------
 # A tiny answer key: q1 and q3 depend on the student's seed, q2 is the same for everyone.
 # --------------------------------------------------------------------------------------------
-def _tiny_solve(seed: int) -> Solution:
-    return Solution(answers={"q1": float(seed % 1000), "q2": "B", "q3": float(seed % 7 * 10 + 3)})
-
-
-TINY = ExerciseSpec(
-    name="tiny",
-    title="Test-only exercise",
-    questions=(
-        Question("q1", 2, "seed mod 1000", abs_tol=0.5),
-        Question("q2", 1, "pick B", kind="choice", choices={"A": "no", "B": "yes"}),
-        Question("q3", 3, "seed mod 7 times 10 plus 3", abs_tol=0.5),
-    ),
-    make_data=lambda seed: seed,
-    solve=_tiny_solve,
-)
+TINY = tiny_exercise("tiny")
 TINY_EXERCISES = {"tiny": TINY}
 MAX = 6.0
 
 
-def truth(student_id: str) -> dict[str, float]:
-    """Expected answers derived here, independently of the grader."""
-    seed = student_seed("tiny", student_id)
-    return {"q1": seed % 1000, "q3": seed % 7 * 10 + 3}
+def truth(student_id: str) -> dict[str, float | str]:
+    """Expected answers derived independently of the grader."""
+    return tiny_answers("tiny", student_id)
 
 
 def seed_cell(student_id: str) -> str:

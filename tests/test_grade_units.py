@@ -11,30 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from multilevel.checks import ExerciseSpec, Question, Solution, student_seed
 from multilevel.grade import _sandbox, _store
 from multilevel.grade._results import QuestionResult, SubmissionResult
 from multilevel.grade._scoring import Grader
 from multilevel.grade._submissions import find_student_id, list_submissions, read_submission
+from tests.tiny_exercise import tiny_answers, tiny_exercise
 
-TINY = ExerciseSpec(
-    name="tiny-units",
-    title="Test-only exercise",
-    questions=(
-        Question("q1", 2, "seed mod 1000", abs_tol=0.5),
-        Question("q2", 1, "pick B", kind="choice", choices={"A": "no", "B": "yes"}),
-        Question("q3", 3, "seed mod 7 times 10 plus 3", abs_tol=0.5),
-    ),
-    make_data=lambda seed: seed,
-    solve=lambda seed: Solution(
-        answers={"q1": float(seed % 1000), "q2": "B", "q3": float(seed % 7 * 10 + 3)}
-    ),
-)
+TINY = tiny_exercise("tiny-units")
 
 
 def answers_for(student_id: str) -> dict:
-    seed = student_seed("tiny-units", student_id)
-    return {"q1": seed % 1000, "q2": "B", "q3": seed % 7 * 10 + 3}
+    return tiny_answers("tiny-units", student_id)
 
 
 # --------------------------------------------------------------------------------------------

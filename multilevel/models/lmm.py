@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from . import lmm_engine
+from . import intervals, lmm_engine
 from .formula import Design, build_design, parse_formula
-from .lrt import LikelihoodRatioTest
+from .lrt import LikelihoodRatioTest, one_variance_p_value
 from .result import ModelError
 
 __all__ = ["FormulaFit", "fit_formula", "likelihood_ratio_test"]
@@ -184,24 +184,10 @@ class FormulaFit:
         ]
         return "\n".join(lines)
 
-    def confint(
-        self,
-        method: str = "profile",
-        level: float = 0.95,
-        *,
-        n_boot: int = 500,
-        seed: Any = None,
-        progress: bool = False,
-    ) -> pd.DataFrame:
-        """Confidence intervals for the group SDs, correlations, residual SD and fixed effects.
-
-        See :func:`multilevel.models.intervals.confint` (``method`` is ``"profile"``, ``"wald"`` or
-        ``"bootstrap"``).
-        """
-        from .intervals import confint
-
-        return confint(self, method=method, level=level, n_boot=n_boot, seed=seed,
-                       progress=progress)  # fmt: skip
+    #: Confidence intervals for the group SDs, correlations, residual SD and fixed effects:
+    #: :func:`multilevel.models.intervals.confint` itself, as a method (``method`` is
+    #: ``"profile"``, ``"wald"`` or ``"bootstrap"``).
+    confint = intervals.confint
 
 
 def _fit_statsmodels(fit: FormulaFit) -> Any:
@@ -497,14 +483,7 @@ def likelihood_ratio_test(smaller: FormulaFit, larger: FormulaFit) -> Likelihood
         else ""
     )
     if added == 1:
-        lower = float(scipy.stats.chi2.sf(stat, df - 1)) if df > 1 else float(stat <= 0)
-        p_b = 0.5 * lower + 0.5 * p
-        note = (
-            f"The larger model adds a variance, whose 'no variation' value (zero) is at the edge "
-            f"of what a variance can be, so the chi-squared({df}) p-value {p:.3g} is too large; "
-            f"the boundary-corrected p-value (a 50:50 mixture of chi-squared({df - 1}) and "
-            f"chi-squared({df})) is {p_b:.3g}."
-        )
+        p_b, note = one_variance_p_value(stat, df, p)
     else:
         p_b = p
         note = f"The chi-squared({df}) p-value is {p:.3g}."

@@ -134,20 +134,37 @@ def likelihood_ratio_test(smaller: FitResult, larger: FitResult) -> LikelihoodRa
     )
 
 
+def one_variance_p_value(stat: float, df: int, p: float, refit: str = "") -> tuple[float, str]:
+    """The p-value when the larger model adds one variance, and the sentence that explains it.
+
+    The variance's "no variation" value, zero, is at the boundary of what it can be, so the
+    statistic follows a 50:50 mixture of chi-squared(df - 1) and chi-squared(df) (Self & Liang
+    1987), not chi-squared(df) (whose p-value ``p`` is too large). ``refit`` ends the sentence.
+
+    Examples
+    --------
+    >>> p_b, note = one_variance_p_value(3.0, 2, 0.2231)
+    >>> round(p_b, 4)
+    0.1532
+    """
+    lower = float(scipy.stats.chi2.sf(stat, df - 1)) if df > 1 else float(stat <= 0)
+    p_b = 0.5 * lower + 0.5 * p
+    note = (
+        f"The larger model adds a variance, whose 'no variation' value (zero) is at the edge "
+        f"of what a variance can be, so the usual chi-squared({df}) p-value {p:.3g} is too "
+        f"large; the boundary-corrected p-value, a 50:50 mixture of chi-squared({df - 1}) "
+        f"and chi-squared({df}) (Self & Liang 1987; Stram & Lee 1994), is {p_b:.3g}{refit}."
+    )
+    return float(p_b), note
+
+
 def _boundary_p_value(
     stat: float, df: int, p: float, added_variances: int, refit: str
 ) -> tuple[float, str]:
     """The boundary-corrected p-value and the sentence that explains it."""
     if added_variances == 1:
-        lower = float(scipy.stats.chi2.sf(stat, df - 1)) if df > 1 else float(stat <= 0)
-        p_b = 0.5 * lower + 0.5 * p
-        note = (
-            f"The larger model adds a variance, whose 'no variation' value (zero) is at the edge "
-            f"of what a variance can be, so the usual chi-squared({df}) p-value {p:.3g} is too "
-            f"large; the boundary-corrected p-value, a 50:50 mixture of chi-squared({df - 1}) "
-            f"and chi-squared({df}) (Self & Liang 1987; Stram & Lee 1994), is {p_b:.3g}{refit}."
-        )
-    elif added_variances == 0:
+        return one_variance_p_value(stat, df, p, refit)
+    if added_variances == 0:
         p_b = p
         note = (
             f"The larger model adds only a correlation, which is not at a boundary, so the "

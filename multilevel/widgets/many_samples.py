@@ -100,6 +100,31 @@ class ManySamplesExplorer(Explorer):
 
     A run of ``n_samples`` happens when the explorer is built (``run_now``), and again in the
     background whenever a setting changes (``auto_run``; otherwise press Run).
+
+    Parameters
+    ----------
+    model : {"intercepts", "slopes", "both"}
+        Which parts vary between departments, in the simulation and in the fitted model.
+    n_samples : int
+        Samples per run (the slider allows 10 to 2,000).
+    n_departments, faculty_per_department : int
+        Starting sizes.
+    seed : int, numpy.random.Generator or None
+        Fixes the samples drawn by successive runs.
+    run_now : bool
+        Run once while building the explorer (so the figure shows results at once).
+    auto_run : bool
+        Start a new run in the background whenever a setting changes (Stop ends it).
+    presentation : bool or None
+        Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
+
+    Press Run (or call ``.run()``); Stop ends a run early.
+
+    Example
+    -------
+    >>> explorer = many_samples_explorer(seed=1, n_samples=50)
+    >>> explorer.summary.n_samples
+    50
     """
 
     title = "Truth versus estimate over many samples"
@@ -632,54 +657,6 @@ def _simulate(
     return sample.experience.astype(float), sample.salary, sample.department
 
 
-def many_samples_explorer(
-    *,
-    model: str = "intercepts",
-    n_samples: int = 200,
-    n_departments: int = 8,
-    faculty_per_department: int = 20,
-    seed: simdata.Seed = None,
-    run_now: bool = True,
-    auto_run: bool = True,
-    presentation: bool | None = None,
-) -> ManySamplesExplorer:
-    """Explore how estimates scatter around the truth over many simulated samples.
-
-    Parameters
-    ----------
-    model : {"intercepts", "slopes", "both"}
-        Which parts vary between departments, in the simulation and in the fitted model.
-    n_samples : int
-        Samples per run (the slider allows 10 to 2,000).
-    n_departments, faculty_per_department : int
-        Starting sizes.
-    seed : int, numpy.random.Generator or None
-        Fixes the samples drawn by successive runs.
-    run_now : bool
-        Run once while building the explorer (so the figure shows results at once).
-    auto_run : bool
-        Start a new run in the background whenever a setting changes (Stop ends it).
-    presentation : bool or None
-        Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
-
-    Returns
-    -------
-    ManySamplesExplorer
-        Press Run (or call ``.run()``); Stop ends a run early.
-
-    Example
-    -------
-    >>> explorer = many_samples_explorer(seed=1, n_samples=50)
-    >>> explorer.summary.n_samples
-    50
-    """
-    return ManySamplesExplorer(
-        model=model,
-        n_samples=n_samples,
-        n_departments=n_departments,
-        faculty_per_department=faculty_per_department,
-        seed=seed,
-        run_now=run_now,
-        auto_run=auto_run,
-        presentation=presentation,
-    )
+#: The name lessons call, as for every explorer; it is the class, so the settings, their
+#: defaults and their documentation have one home.
+many_samples_explorer = ManySamplesExplorer

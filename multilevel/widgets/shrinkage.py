@@ -51,6 +51,26 @@ class ShrinkageExplorer(SampleExplorer):
     department's own estimate of its base salary, $, using the model's common raise),
     ``partial`` (the multilevel estimate, $), ``truth`` ($) and ``weight`` (the precision weight
     on the department's own data, 0 to 1).
+
+    Parameters
+    ----------
+    n_departments : int
+        Number of departments (2 to 50).
+    smallest, largest : int
+        Faculty in the smallest and largest department (1 to 30); sizes are spread evenly
+        between them.
+    variance_ratio : float
+        tau^2 / sigma^2: the variance of base salaries between departments over the variance of
+        salaries within a department (0 to 2); the within-department SD stays at $5,000.
+    seed : int, numpy.random.Generator or None
+        Fixes the samples drawn.
+    presentation : bool or None
+        Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
+
+    Example
+    -------
+    >>> explorer = shrinkage_explorer(seed=1)
+    >>> explorer.controls["variance_ratio"].value = 1.0
     """
 
     title = "Shrinkage: small departments borrow strength from the others"
@@ -349,46 +369,6 @@ def _ratio_hint() -> widgets.HTML:
     )
 
 
-def shrinkage_explorer(
-    *,
-    n_departments: int = 12,
-    smallest: int = 1,
-    largest: int = 30,
-    variance_ratio: float = 0.2,
-    seed: simdata.Seed = None,
-    presentation: bool | None = None,
-) -> ShrinkageExplorer:
-    """Explore shrinkage: unbalanced departments and the ratio of between- to within-variance.
-
-    Parameters
-    ----------
-    n_departments : int
-        Number of departments (2 to 50).
-    smallest, largest : int
-        Faculty in the smallest and largest department (1 to 30); sizes are spread evenly
-        between them.
-    variance_ratio : float
-        tau^2 / sigma^2: the variance of base salaries between departments over the variance of
-        salaries within a department (0 to 2); the within-department SD stays at $5,000.
-    seed : int, numpy.random.Generator or None
-        Fixes the samples drawn.
-    presentation : bool or None
-        Larger type for a projector; None follows :func:`multilevel.style.presentation_mode`.
-
-    Returns
-    -------
-    ShrinkageExplorer
-
-    Example
-    -------
-    >>> explorer = shrinkage_explorer(seed=1)
-    >>> explorer.controls["variance_ratio"].value = 1.0
-    """
-    return ShrinkageExplorer(
-        n_departments=n_departments,
-        smallest=smallest,
-        largest=largest,
-        variance_ratio=variance_ratio,
-        seed=seed,
-        presentation=presentation,
-    )
+#: The name lessons call, as for every explorer; it is the class, so the settings, their
+#: defaults and their documentation have one home.
+shrinkage_explorer = ShrinkageExplorer

@@ -85,6 +85,64 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_logged(
+    command: list[str], *, cwd: Path, env: dict[str, str], log_path: Path
+) -> subprocess.Popen:
+    """Start a server in a process group of its own (see :func:`stop_group`), its output to
+    ``log_path``.
+
+    Examples
+    --------
+    >>> process = start_logged(["jupyter", "lab"], cwd=root, env=env, log_path=log)  # doctest: +SKIP
+    """
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def answers(url: str) -> bool:
+    """Whether a GET of ``url`` answers 200 within 2 s (False while the server starts).
+
+    Examples
+    --------
+    >>> answers("http://127.0.0.1:1/")
+    False
+    """
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def stop_group(process: subprocess.Popen, *, timeout: float = 15.0) -> None:
+    """End a process started by :func:`start_logged`: SIGTERM, wait, then SIGKILL, and then its
+    whole process group, so a child (a kernel) that outlived it ends too.
+
+    Examples
+    --------
+    >>> stop_group(process)  # doctest: +SKIP
+    """
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _write_user_settings(settings_dir: Path) -> None:
     for plugin, values in USER_SETTINGS.items():
         path = settings_dir / f"{plugin}.jupyterlab-settings"
@@ -167,16 +225,7 @@ def start_lab(root_dir: Path, home: Path, *, timeout: float = 60.0) -> LabServer
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log_path = home / "jupyterlab.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=root_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_logged(command, cwd=root_dir, env=env, log_path=log_path)
     server = LabServer(
         base_url=f"http://127.0.0.1:{port}/",
         token=token,
@@ -191,13 +240,8 @@ def start_lab(root_dir: Path, home: Path, *, timeout: float = 60.0) -> LabServer
                 f"JupyterLab exited with code {process.returncode} before answering; "
                 f"end of its log:\n{server.log_text()[-3000:]}"
             )
-        try:
-            url = f"{server.base_url}api/status?token={token}"
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if answers(f"{server.base_url}api/status?token={token}"):
+            return server
         time.sleep(0.2)
     stop_lab(server)
     raise RuntimeError(
@@ -214,19 +258,7 @@ def stop_lab(server: LabServer, *, timeout: float = 15.0) -> None:
     --------
     >>> stop_lab(server)  # doctest: +SKIP
     """
-    process = server.process
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
-    # Kernels are children in the same (new) process group; end any that outlived the server.
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    stop_group(server.process, timeout=timeout)
 
 
 def copy_notebook(source: Path, root_dir: Path) -> Path:

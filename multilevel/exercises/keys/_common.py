@@ -1,4 +1,4 @@
-"""Typical wrong answers shared by several answer keys.
+"""What several answer keys share: how a key is named, question shapes, typical wrong answers.
 
 The common mistakes that students make in more than one exercise carry a ``kind``, one of
 :data:`NAMED_MISTAKES`, so that a test can check that every key that can recognise one does,
@@ -7,9 +7,12 @@ for every student id (``tests/test_exercise_keys.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 
-from ..feedback import Mistake, Question
+from ..feedback import ExerciseSpec, Mistake, Question, SolveFunction
 
 LETTERS = "ABCDEFGH"
 
@@ -26,6 +29,27 @@ SMALLEST_GROUP = "smallest_group"
 NAMED_MISTAKES = (ICC_FROM_SDS, ML_FOR_REML, RAW_MEAN, NO_POOLING_SD, SMALLEST_GROUP)
 
 REML_HINT = "That is the maximum-likelihood estimate; use REML (reml=True, the default)."
+
+
+def exercise_spec(
+    module: str,
+    title: str,
+    questions: tuple[Question, ...],
+    make_data: Callable[[int], Any],
+    solve: SolveFunction,
+) -> ExerciseSpec:
+    """The answer key defined in ``module``, named after it (``...keys.lesson2`` -> ``"lesson2"``).
+
+    The name is also the notebook's ``metadata["multilevel"]["exercise"]``, so a key module
+    passes its ``__name__`` rather than spelling the name again.
+    """
+    return ExerciseSpec(
+        name=module.rpartition(".")[2],
+        title=title,
+        questions=questions,
+        make_data=make_data,
+        solve=solve,
+    )
 
 
 def choice(
@@ -56,6 +80,15 @@ def choice(
         choice_hints={k: h for k, h in zip(letters, hints, strict=True) if h},
         answer=at,
     )
+
+
+def unless_right(answer: str, *mistakes: Mistake) -> list[Mistake]:
+    """The ``mistakes`` of a choice among names, but for one that names the right ``answer``.
+
+    Which name a mistake gives (the department with the fewest faculty, the highest single
+    salary) depends on the student's data, and for some students it is the right one.
+    """
+    return [mistake for mistake in mistakes if mistake.value != answer]
 
 
 def sd_mistakes(

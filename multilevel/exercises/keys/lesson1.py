@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson1 import make_data
-from ._common import choice
+from ._common import choice, exercise_spec, unless_right
 
 FOCUS = "Chemistry"
 
@@ -128,15 +128,6 @@ def solve(sim: SimulatedData) -> Solution:
     multilevel = ml.fit(sim, model="varying_intercepts").fixed_effects.loc["intercept"]
     ratio = multilevel["std_error"] / pooled["std_error"]
     best = str(means.idxmax())
-    mistakes_q4 = []
-    if top_single != best:
-        mistakes_q4.append(
-            Mistake(
-                top_single,
-                "That department has the highest single salary; the question asks for the "
-                "highest mean salary (group by department, then take the mean).",
-            )
-        )
     return Solution(
         answers={
             "q1": data["department"].nunique(),
@@ -160,7 +151,14 @@ def solve(sim: SimulatedData) -> Solution:
                 ),
                 Mistake(medians[FOCUS], "That is the median; the question asks for the mean."),
             ],
-            "q4": mistakes_q4,
+            "q4": unless_right(
+                best,
+                Mistake(
+                    top_single,
+                    "That department has the highest single salary; the question asks for the "
+                    "highest mean salary (group by department, then take the mean).",
+                ),
+            ),
             "q7": [
                 Mistake(
                     1 / ratio,
@@ -178,10 +176,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson1",
-    title="Nested data and vocabulary",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
-)
+SPEC = exercise_spec(__name__, "Nested data and vocabulary", QUESTIONS, make_data, solve)

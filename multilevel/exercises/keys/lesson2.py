@@ -9,9 +9,17 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson2 import make_data
-from ._common import ML_FOR_REML, RAW_MEAN, REML_HINT, choice, sd_mistakes, share_mistakes
+from ._common import (
+    ML_FOR_REML,
+    RAW_MEAN,
+    REML_HINT,
+    choice,
+    exercise_spec,
+    sd_mistakes,
+    share_mistakes,
+)
 
 FOCUS = "Chemistry"
 
@@ -158,10 +166,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson2",
-    title="Varying intercepts",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
-)
+SPEC = exercise_spec(__name__, "Varying intercepts", QUESTIONS, make_data, solve)

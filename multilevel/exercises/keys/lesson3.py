@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson3 import make_data
-from ._common import choice, sd_mistakes
+from ._common import choice, exercise_spec, sd_mistakes
 
 FOCUS = "Chemistry"
 YEARS = 10
@@ -186,6 +186,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson3", title="Varying slopes", questions=QUESTIONS, make_data=make_data, solve=solve
-)
+SPEC = exercise_spec(__name__, "Varying slopes", QUESTIONS, make_data, solve)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson4 import make_data
-from ._common import ML_FOR_REML, REML_HINT, choice, sd_mistakes
+from ._common import ML_FOR_REML, REML_HINT, choice, exercise_spec, sd_mistakes
 
 QUESTIONS = (
     Question(
@@ -97,6 +97,19 @@ def solve(sim: SimulatedData) -> Solution:
     reml_statistic = 2 * (both.loglik - intercepts.loglik)
     keep = "varying_both" if test.p_value_boundary < 0.05 else "varying_intercepts"
     other = OPTIONS[0] if keep == OPTIONS[1] else OPTIONS[1]
+
+    def group_sd_mistakes(part: str, truth: str, what: str) -> list[Mistake]:
+        """The wrong answers for the model's SD of ``part`` (simulated with ``truth``)."""
+        return [
+            *sd_mistakes(
+                float(both.group_sd[part]),
+                no_pooling=no_pool.group_lines[part],
+                truth=float(sim.population[truth]),
+                what=what,
+            ),
+            Mistake(float(both_ml.group_sd[part]), REML_HINT, ML_FOR_REML),
+        ]
+
     return Solution(
         answers={
             "q1": both.group_sd["intercept"],
@@ -113,23 +126,9 @@ def solve(sim: SimulatedData) -> Solution:
                     "That is the department SD from the varying-intercepts model; fit the model "
                     "with varying intercepts and slopes.",
                 ),
-                *sd_mistakes(
-                    float(both.group_sd["intercept"]),
-                    no_pooling=no_pool.group_lines["intercept"],
-                    truth=float(sim.population["base_sd"]),
-                    what="intercepts",
-                ),
-                Mistake(float(both_ml.group_sd["intercept"]), REML_HINT, ML_FOR_REML),
+                *group_sd_mistakes("intercept", "base_sd", "intercepts"),
             ],
-            "q2": [
-                *sd_mistakes(
-                    float(both.group_sd["slope"]),
-                    no_pooling=no_pool.group_lines["slope"],
-                    truth=float(sim.population["raise_sd"]),
-                    what="slopes",
-                ),
-                Mistake(float(both_ml.group_sd["slope"]), REML_HINT, ML_FOR_REML),
-            ],
+            "q2": group_sd_mistakes("slope", "raise_sd", "slopes"),
             "q3": [
                 Mistake(
                     sim.population["correlation"], "That is the true correlation used to simulate."
@@ -169,10 +168,10 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson4",
-    title="Varying intercepts and slopes; the likelihood-ratio test",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
+SPEC = exercise_spec(
+    __name__,
+    "Varying intercepts and slopes; the likelihood-ratio test",
+    QUESTIONS,
+    make_data,
+    solve,
 )

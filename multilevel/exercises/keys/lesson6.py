@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson6 import make_data
-from ._common import choice
+from ._common import choice, exercise_spec
 
 FOCUS = "Chemistry"
 YEARS = 12
@@ -147,10 +147,6 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson6",
-    title="Using a fitted model: prediction and centring",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
+SPEC = exercise_spec(
+    __name__, "Using a fitted model: prediction and centring", QUESTIONS, make_data, solve
 )

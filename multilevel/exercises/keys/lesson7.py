@@ -11,9 +11,9 @@ import pandas as pd
 
 import multilevel as ml
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson7 import URANIUM_MODEL, make_data
-from ._common import ML_FOR_REML, REML_HINT, choice, sd_mistakes, share_mistakes
+from ._common import ML_FOR_REML, REML_HINT, choice, exercise_spec, sd_mistakes, share_mistakes
 
 FLOOR_MODEL = "log_radon ~ floor + (1 | county)"
 CONTEXT_MODEL = "log_radon ~ floor + floor_mean + log_uranium + (1 | county)"
@@ -223,10 +223,4 @@ def solve(homes: pd.DataFrame) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson7",
-    title="Real data: a county-level predictor",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
-)
+SPEC = exercise_spec(__name__, "Real data: a county-level predictor", QUESTIONS, make_data, solve)

@@ -12,9 +12,9 @@ from scipy.special import expit
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson8 import TYPICAL_GPA, TYPICAL_VOLUNTEER, make_data
-from ._common import choice
+from ._common import choice, exercise_spec
 
 FORMULA = "admitted ~ gpa + volunteer + (1 | school)"
 
@@ -204,10 +204,10 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson8",
-    title="Admitted or not: a logistic model with varying intercepts",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
+SPEC = exercise_spec(
+    __name__,
+    "Admitted or not: a logistic model with varying intercepts",
+    QUESTIONS,
+    make_data,
+    solve,
 )

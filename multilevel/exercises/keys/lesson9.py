@@ -12,9 +12,9 @@ import multilevel as ml
 from multilevel import checking
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson9 import make_data
-from ._common import choice
+from ._common import choice, exercise_spec
 
 N_REPLICATES = 200
 SEED = 1
@@ -213,10 +213,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson9",
-    title="Checking a model",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
-)
+SPEC = exercise_spec(__name__, "Checking a model", QUESTIONS, make_data, solve)
