@@ -90,12 +90,15 @@ def _lesson5(sim: Any, expected: Expected) -> list[str]:
     average = partial.fixed_effects.at["intercept", "estimate"]
     own, pooled = separate.group_lines["intercept"], partial.group_lines["intercept"]
     excess = (abs(pooled - average) - abs(own - average)) / separate.group_lines["intercept_se"]
-    problems = []
-    if not (excess > 0).mean() < 0.5:
-        problems.append(f"q7: {(excess > 0).mean():.0%} of the departments lie further out")
-    if excess.max() > 0.25:
-        problems.append(f"q7: a department lands {excess.max():.2f} SEs further out, not slightly")
-    return problems
+    return _failed(
+        [
+            (
+                (excess > 0).mean() < 0.5,
+                f"q7: {(excess > 0).mean():.0%} of the departments lie further out",
+            ),
+            (excess.max() <= 0.25, f"q7: a department lands {excess.max():.2f} SEs further out"),
+        ]
+    )
 
 
 def _lesson7(homes: Any, expected: Expected) -> list[str]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import multilevel as ml
 from simdata import SimulatedData
 
-from ..feedback import ExerciseSpec, Mistake, Question, Solution
+from ..feedback import Mistake, Question, Solution
 from ..lesson5 import make_data
-from ._common import RAW_MEAN, SMALLEST_GROUP, choice
+from ._common import RAW_MEAN, SMALLEST_GROUP, choice, exercise_spec, unless_right
 
 QUESTIONS = (
     Question(
@@ -109,18 +109,6 @@ def solve(sim: SimulatedData) -> Solution:
     pp_base = float(partial.group_lines.loc[smallest, "intercept"])
     mean_salary = sim.data.loc[sim.data["department"] == smallest, "salary"].mean()
     moved_most = str(moved.idxmax())
-    mistakes_q5 = []
-    if moved_most != smallest:
-        mistakes_q5.append(
-            Mistake(
-                smallest,
-                "That is the department with the fewest faculty. How far a department moves "
-                "depends on its weight (few faculty: little weight on its own data) and on how "
-                "far its own estimate lies from the average: compare the moves of all "
-                "departments.",
-                SMALLEST_GROUP,
-            )
-        )
     return Solution(
         answers={
             "q1": smallest,
@@ -155,16 +143,20 @@ def solve(sim: SimulatedData) -> Solution:
                     RAW_MEAN,
                 ),
             ],
-            "q5": mistakes_q5,
+            "q5": unless_right(
+                moved_most,
+                Mistake(
+                    smallest,
+                    "That is the department with the fewest faculty. How far a department moves "
+                    "depends on its weight (few faculty: little weight on its own data) and on "
+                    "how far its own estimate lies from the average: compare the moves of all "
+                    "departments.",
+                    SMALLEST_GROUP,
+                ),
+            ),
         },
         options={"q1": list(sim.truth.index), "q5": list(sim.truth.index)},
     )
 
 
-SPEC = ExerciseSpec(
-    name="lesson5",
-    title="Partial pooling and shrinkage",
-    questions=QUESTIONS,
-    make_data=make_data,
-    solve=solve,
-)
+SPEC = exercise_spec(__name__, "Partial pooling and shrinkage", QUESTIONS, make_data, solve)
