@@ -65,8 +65,8 @@ QUESTIONS = (
         "q6",
         1,
         "What does the department SD of q1 describe?",
-        right="How far departments' base salaries typically lie from the university-wide "
-        "average base salary.",
+        right="How far departments' base salaries typically lie from the average base salary "
+        "across departments.",
         wrong=[
             (
                 "How far individual salaries typically lie from their department's line.",

@@ -79,7 +79,8 @@ QUESTIONS = (
     Question(
         "q7",
         1,
-        'At the 5% level, which model do you keep: "varying_intercepts" or "varying_both"?',
+        "At the 5% level, using the boundary-corrected p-value, which model do you keep: "
+        '"varying_intercepts" or "varying_both"?',
         kind="category",
     ),
 )

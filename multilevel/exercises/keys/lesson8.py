@@ -96,7 +96,7 @@ QUESTIONS = (
             (
                 "Students' log-odds vary around their school's line with that SD.",
                 "A logistic model has no residual SD: given its probability p, a yes/no outcome "
-                "varies by p(1 - p). The SD is the spread between schools.",
+                "has variance p(1 - p). The SD is the spread between schools.",
             ),
             (
                 "Every student's probability of admission changes by the same amount from one "
