@@ -623,7 +623,14 @@ def test_cli_interrupted_run_resumes_without_regrading(tmp_path):
         time.sleep(0.1)
     assert proc.poll() is None, "the grader ended before it reached the waiting notebook"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # say where it was stuck before failing
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"the grader did not stop within 120 s of Ctrl-C; its threads:\n{err}")
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert "resume" in err
     done_before = len(list(results.glob("*.json")))

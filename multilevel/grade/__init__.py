@@ -55,6 +55,8 @@ Examples
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -191,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     args = _parser().parse_args(argv)
+    if hasattr(signal, "SIGUSR1"):
+        # `kill -USR1 <pid>` prints where every thread of a grader that seems stuck is.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         run = grade_submissions(
             args.submissions,
