@@ -3,6 +3,7 @@ the sandbox's command line and its scratch folders."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from multilevel.grade import _sandbox, _store
+from multilevel.grade import _kernel, _sandbox, _store
 from multilevel.grade._results import QuestionResult, SubmissionResult
 from multilevel.grade._scoring import Grader
 from multilevel.grade._submissions import find_student_id, list_submissions, read_submission
@@ -245,3 +246,36 @@ def test_a_scratch_folder_made_by_someone_else_is_not_used(tmp_path, monkeypatch
     (tmp_path / "shared").chmod(0o700)
     run = _sandbox.new_run_dir()
     assert run.parent == tmp_path / "shared"
+
+
+# ------------------------------------------------------------------- Ctrl-C is never lost
+
+
+async def _cancelled_as_it_finishes(wrapper) -> str:
+    """Cancel a task in the very loop step in which what it awaits finishes."""
+    loop = asyncio.get_running_loop()
+    line = loop.create_future()
+
+    async def readline() -> str:
+        return await line
+
+    task = asyncio.create_task(wrapper(readline(), 10))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    line.set_result("ready")
+    assert task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return "cancelled"
+    return "cancellation lost"
+
+
+def test_a_timeout_never_swallows_the_graders_ctrl_c():
+    assert asyncio.run(_cancelled_as_it_finishes(_kernel.within)) == "cancelled"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="asyncio.wait_for was fixed in 3.12")
+def test_the_wait_for_that_within_replaces_loses_it():
+    """Why ``within`` exists: this is how an interrupted grader went on grading."""
+    assert asyncio.run(_cancelled_as_it_finishes(asyncio.wait_for)) == "cancellation lost"

@@ -38,6 +38,20 @@ _MAX_SOCKET_PATH = 90
 MAX_ERROR_CHARS = 300
 
 
+async def within(awaitable: Any, seconds: float) -> Any:
+    """``await awaitable``, or raise ``TimeoutError`` after ``seconds``.
+
+    Unlike ``asyncio.wait_for`` before Python 3.12, never swallows a cancellation (the
+    grader's Ctrl-C) that arrives in the loop step in which the awaitable finishes: 3.11's
+    ``wait_for`` then returns the result as if nothing happened, and an interrupted grader went
+    on to run the next notebook. A loaded CI run hung there once.
+    """
+    if hasattr(asyncio, "timeout"):  # Python 3.11+
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover (Python 3.10)
+
+
 class KernelStartError(RuntimeError):
     """The grader could not start a kernel (a problem of the grading machine, not the student)."""
 
@@ -190,7 +204,7 @@ class ForkServer:
             limit=1 << 16,
         )
         try:
-            line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+            line = await within(self.process.stdout.readline(), timeout)
             ready = json.loads(line or b"{}").get("ready") is True
         except (asyncio.TimeoutError, ValueError, AttributeError):
             ready = False
@@ -206,7 +220,7 @@ class ForkServer:
             try:
                 self.process.stdin.write((json.dumps(dict(message)) + "\n").encode())
                 await self.process.stdin.drain()
-                line = await asyncio.wait_for(self.process.stdout.readline(), 30)
+                line = await within(self.process.stdout.readline(), 30)
                 answer = json.loads(line)
             except (OSError, ValueError, asyncio.TimeoutError, asyncio.LimitOverrunError) as error:
                 raise KernelStartError("the kernel fork server stopped answering") from error
@@ -229,7 +243,7 @@ class ForkServer:
             return
         try:
             process.stdin.close()
-            await asyncio.wait_for(process.wait(), 5)
+            await within(process.wait(), 5)
         except (asyncio.TimeoutError, OSError):
             try:
                 os.killpg(process.pid, signal.SIGKILL)
