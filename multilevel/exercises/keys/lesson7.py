@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 import multilevel as ml
+from multilevel.models.lmm import FormulaFit
 
 from ..feedback import Mistake, Question, Solution
 from ..lesson7 import URANIUM_MODEL, make_data
@@ -141,9 +142,7 @@ def solve(homes: pd.DataFrame) -> Solution:
     # Wald: for a fixed effect estimated from hundreds of homes it is close to the profile
     # interval, and it is quick (the grader runs every notebook twice).
     interval = uranium.confint("wald").loc["log_uranium"]
-    effect = float(uranium.fixed_effects.loc["log_uranium", "estimate"])
     within = float(context.fixed_effects.loc["floor", "estimate"])
-    contextual = float(context.fixed_effects.loc["floor_mean", "estimate"])
     return Solution(
         answers={
             "q1": sd0,
@@ -184,42 +183,54 @@ def solve(homes: pd.DataFrame) -> Solution:
                 complement="That is the share of the county variance that log uranium leaves "
                 "unexplained; the question asks for the share it explains.",
             ),
-            "q5": [
-                Mistake(
-                    interval["lower"],
-                    "That is the lower end on the log scale; the factor on the radon level is e "
-                    "to its power (np.exp).",
-                ),
-                Mistake(
-                    np.exp(effect),
-                    "That is the factor of the estimate itself; the question asks for the lower "
-                    "end of its interval.",
-                ),
-                Mistake(
-                    np.exp(interval["upper"]),
-                    "That is the upper end of the interval; the question asks for the lower end.",
-                ),
-            ],
-            "q6": [
-                Mistake(
-                    uranium.fixed_effects.loc["floor", "estimate"],
-                    "That is floor's coefficient without floor_mean (q3's model), which mixes "
-                    "the comparison within counties with differences between them.",
-                ),
-                Mistake(
-                    contextual,
-                    "That is the coefficient of floor_mean, the contextual effect: the "
-                    "between-county effect minus the within-county one. The question asks for "
-                    "floor's.",
-                ),
-                Mistake(
-                    within + contextual,
-                    "That is the between-county effect of floor (the two coefficients added); "
-                    "the within-county effect is floor's own coefficient.",
-                ),
-            ],
+            **_effect_mistakes(uranium, context, interval),
         },
     )
+
+
+def _effect_mistakes(
+    uranium: FormulaFit, context: FormulaFit, interval: pd.Series
+) -> dict[str, list[Mistake]]:
+    """The hints of q5 (uranium's factor) and q6 (floor within counties)."""
+    effect = float(uranium.fixed_effects.loc["log_uranium", "estimate"])
+    within = float(context.fixed_effects.loc["floor", "estimate"])
+    contextual = float(context.fixed_effects.loc["floor_mean", "estimate"])
+    return {
+        "q5": [
+            Mistake(
+                interval["lower"],
+                "That is the lower end on the log scale; the factor on the radon level is e "
+                "to its power (np.exp).",
+            ),
+            Mistake(
+                np.exp(effect),
+                "That is the factor of the estimate itself; the question asks for the lower "
+                "end of its interval.",
+            ),
+            Mistake(
+                np.exp(interval["upper"]),
+                "That is the upper end of the interval; the question asks for the lower end.",
+            ),
+        ],
+        "q6": [
+            Mistake(
+                uranium.fixed_effects.loc["floor", "estimate"],
+                "That is floor's coefficient without floor_mean (q3's model), which mixes "
+                "the comparison within counties with differences between them.",
+            ),
+            Mistake(
+                contextual,
+                "That is the coefficient of floor_mean, the contextual effect: the "
+                "between-county effect minus the within-county one. The question asks for "
+                "floor's.",
+            ),
+            Mistake(
+                within + contextual,
+                "That is the between-county effect of floor (the two coefficients added); "
+                "the within-county effect is floor's own coefficient.",
+            ),
+        ],
+    }
 
 
 SPEC = exercise_spec(__name__, "Real data: a county-level predictor", QUESTIONS, make_data, solve)

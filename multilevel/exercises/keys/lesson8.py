@@ -7,6 +7,7 @@ while they are graded.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 
 import multilevel as ml
@@ -168,40 +169,49 @@ def solve(sim: SimulatedData) -> Solution:
                     "scale; read the model's school SD (fit.group_sd), on the log-odds scale.",
                 ),
             ],
-            "q4": [
-                Mistake(
-                    profile.loc["gpa", "lower"],
-                    "That is the lower end on the log-odds scale; the odds ratio's interval is "
-                    "e to the power of each end (np.exp).",
-                ),
-                Mistake(
-                    np.exp(wald.loc["gpa", "lower"]),
-                    "That is the Wald interval (estimate - 1.96 SE); the question asks for the "
-                    'profile-likelihood one: fit.confint("profile").',
-                ),
-                Mistake(
-                    np.exp(profile.loc["gpa", "upper"]),
-                    "That is the upper end of the interval; the question asks for the lower end.",
-                ),
-            ],
-            "q5": [
-                Mistake(
-                    log_odds,
-                    "That is the log-odds; turn it into a probability with 1 / (1 + e^-x) "
-                    "(scipy.special.expit).",
-                ),
-                Mistake(
-                    float(np.exp(log_odds)),
-                    "That is the odds, p / (1 - p); the question asks for the probability p.",
-                ),
-                Mistake(
-                    float(data["admitted"].mean()),
-                    "That is the share of all students admitted; the question asks for the "
-                    "model's probability for this one student in an average school.",
-                ),
-            ],
+            **_interval_and_probability_mistakes(profile, wald, log_odds, data),
         },
     )
+
+
+def _interval_and_probability_mistakes(
+    profile: pd.DataFrame, wald: pd.DataFrame, log_odds: float, data: pd.DataFrame
+) -> dict[str, list[Mistake]]:
+    """The hints of q4 (GPA's odds-ratio interval) and q5 (one student's probability)."""
+    return {
+        "q4": [
+            Mistake(
+                profile.loc["gpa", "lower"],
+                "That is the lower end on the log-odds scale; the odds ratio's interval is "
+                "e to the power of each end (np.exp).",
+            ),
+            Mistake(
+                np.exp(wald.loc["gpa", "lower"]),
+                "That is the Wald interval (estimate - 1.96 SE); the question asks for the "
+                'profile-likelihood one: fit.confint("profile").',
+            ),
+            Mistake(
+                np.exp(profile.loc["gpa", "upper"]),
+                "That is the upper end of the interval; the question asks for the lower end.",
+            ),
+        ],
+        "q5": [
+            Mistake(
+                log_odds,
+                "That is the log-odds; turn it into a probability with 1 / (1 + e^-x) "
+                "(scipy.special.expit).",
+            ),
+            Mistake(
+                float(np.exp(log_odds)),
+                "That is the odds, p / (1 - p); the question asks for the probability p.",
+            ),
+            Mistake(
+                float(data["admitted"].mean()),
+                "That is the share of all students admitted; the question asks for the "
+                "model's probability for this one student in an average school.",
+            ),
+        ],
+    }
 
 
 SPEC = exercise_spec(
