@@ -184,6 +184,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stacks_on_sigusr1() -> None:
+    """``kill -USR1 <pid>`` prints where every thread of a grader that seems stuck is."""
+    stderr = sys.__stderr__
+    if not hasattr(signal, "SIGUSR1") or stderr is None:
+        return
+    try:
+        faulthandler.register(signal.SIGUSR1, file=stderr, all_threads=True)
+    except (AttributeError, ValueError):  # no real stderr (an embedding host): no stack dumps
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the gradebook command; returns the exit code (see the module docstring).
 
@@ -193,9 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     args = _parser().parse_args(argv)
-    if hasattr(signal, "SIGUSR1"):
-        # `kill -USR1 <pid>` prints where every thread of a grader that seems stuck is.
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _stacks_on_sigusr1()
     try:
         run = grade_submissions(
             args.submissions,
