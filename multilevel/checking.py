@@ -50,6 +50,7 @@ __all__ = [
     "replicate_statistics",
     "group_line_se",
     "group_estimate_se",
+    "group_ses_are_complete",
     "least_squares_slopes",
 ]
 
@@ -381,7 +382,7 @@ def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Se
     True
     """
     _check_result(result)
-    if result.group_sd.empty or result.model == "no_pooling":
+    if group_ses_are_complete(result):
         raise ValueError(f"group_line_se needs a multilevel model, got model={result.model!r}")
     at = (result.center if x is None else float(x)) - result.center
     return _prediction_se(
@@ -427,15 +428,35 @@ def group_estimate_se(result: FitResult, data: Any, parameter: str = "intercept"
         raise ValueError(f"parameter must be 'intercept' or 'slope', got {parameter!r}")
     if parameter == "slope" and result.x is None:
         raise ValueError("this model has no predictor, so its groups have no slope")
-    if result.group_sd.empty or result.model == "no_pooling":
+    if group_ses_are_complete(result):
         return result.group_lines[f"{parameter}_se"].rename(f"{parameter}_se")
-    if parameter == "intercept":
-        return _prediction_se(
-            result, data, fixed_at=(1.0, 0.0), varying_at={"intercept": 1.0, "slope": 0.0}
-        )
+    weights = (1.0, 0.0) if parameter == "intercept" else (0.0, 1.0)
     return _prediction_se(
-        result, data, fixed_at=(0.0, 1.0), varying_at={"intercept": 0.0, "slope": 1.0}
+        result,
+        data,
+        fixed_at=weights,
+        varying_at=dict(zip(("intercept", "slope"), weights, strict=True)),
     )
+
+
+def group_ses_are_complete(result: FitResult) -> bool:
+    """Whether ``group_lines``' standard errors already hold each group's whole error.
+
+    True for no pooling (ordinary least-squares SEs) and complete pooling (no group parts);
+    for a multilevel model they hold only the deviation's part (see
+    :func:`group_estimate_se`).
+
+    Examples
+    --------
+    >>> import multilevel as ml
+    >>> from simdata import faculty_salaries
+    >>> sim = faculty_salaries(seed=1)
+    >>> group_ses_are_complete(ml.fit(sim, model="no_pooling", varying="intercepts"))
+    True
+    >>> group_ses_are_complete(ml.fit(sim, model="varying_intercepts"))
+    False
+    """
+    return result.group_sd.empty or result.model == "no_pooling"
 
 
 def _prediction_se(

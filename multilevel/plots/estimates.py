@@ -214,15 +214,13 @@ def _label_points(ax: Axes, points: _TruthPoints) -> None:
     for name, (px, py), x, y in zip(points.groups, at, points.true, points.estimate, strict=True):
         text = str(name)
         width, height = 0.6 * size * len(text) * to_pixels, 1.2 * size * to_pixels
+        places = []
         for dx, dy in _LABEL_OFFSETS:
             left = px + dx * to_pixels - (width if dx < 0 else 0.0)
             bottom = py + dy * to_pixels - (height if dy < 0 else 0.0)
-            box = (left, bottom, left + width, bottom + height)
-            if not any(_overlap(box, other) for other in taken):
-                break
-        else:
-            dx, dy = _LABEL_OFFSETS[0]
-            box = (px, py, px + width, py + height)
+            places.append(((dx, dy), (left, bottom, left + width, bottom + height)))
+        free = (place for place in places if not any(_overlap(place[1], t) for t in taken))
+        (dx, dy), box = next(free, places[0])  # nowhere free: the first place, overlapping
         taken.append(box)
         leader = abs(dy) > _LABEL_OFFSETS[0][1]
         ax.annotate(
@@ -301,7 +299,7 @@ def _truth_points(
         true=true,
         estimate=gl.loc[common, parameter].to_numpy(dtype=float),
         se=se.loc[common].to_numpy(dtype=float),
-        se_is_full=data is not None or result.group_sd.empty or result.model == "no_pooling",
+        se_is_full=data is not None or checking.group_ses_are_complete(result),
         population=population,
     )
 
