@@ -194,6 +194,20 @@ except Exception:
 globals().update(answers)
 """
 
+MOUNT = """\
+import ctypes, importlib.util, pathlib
+libc = ctypes.CDLL(None, use_errno=True)
+package = pathlib.Path(importlib.util.find_spec("multilevel").origin).parent
+keys = package / "exercises" / "keys"
+libc.umount2(str(keys).encode(), 2)  # MNT_DETACH: show the real keys again
+libc.mount(None, str(package).encode(), None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND, rw
+for target in (package / "escaped.py", keys / "escaped.py"):
+    try:
+        target.write_text("escaped = True")
+    except OSError:
+        pass
+"""
+
 SANDBOX_PROBE = """\
 import os, socket, subprocess
 outcomes = {{}}
@@ -259,6 +273,7 @@ def attacked(installed, tmp_path_factory):
         ),
         "patch_key.ipynb": notebook(["STUDENT_ID = 'patcher'", PATCH_KEY]),
         "read_key.ipynb": notebook(["STUDENT_ID = 'reader'", READ_KEY]),
+        "mount.ipynb": notebook(["STUDENT_ID = 'mounter'", MOUNT, READ_KEY]),
         "probe.ipynb": notebook(
             [
                 "STUDENT_ID = 'probe'",
@@ -369,9 +384,36 @@ def test_patching_the_installed_key_changes_nothing(attacked, tmp_path):
 
 @pytest.mark.slow
 def test_reading_the_key_scores_nothing(attacked):
-    row = attacked["rows"]["read_key.ipynb"]
-    assert float(row["total"]) == 0, row
-    assert row["status"] in ("unanswered", "cell_errors"), row
+    # mount.ipynb first tries, with mount(2), to uncover the keys and make the course writable.
+    for name in ("read_key.ipynb", "mount.ipynb"):
+        row = attacked["rows"][name]
+        assert float(row["total"]) == 0, row
+        assert row["status"] in ("unanswered", "cell_errors"), row
+
+
+def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
+    """Whoever runs the grader (root included), nothing in the sandbox may mount or write."""
+    comm, lib = tmp_path / "c", tmp_path / "lib"
+    comm.mkdir()
+    lib.mkdir()
+    work = tmp_path / "w"
+    keys = _sandbox.keys_folder()
+    command = _sandbox.bwrap_command(
+        _sandbox.find_bwrap(), comm=comm, work=work, lib=lib, limits=_sandbox.Limits(), hide=[keys]
+    )
+    probe = (
+        "grep CapEff /proc/self/status; "
+        f"umount {keys} 2>/dev/null && echo unmounted; ls {keys} | wc -l; "
+        "for d in / /dev /usr /etc /tmp /dev/shm " + f"{work} {comm}; do "
+        'touch "$d/probe" 2>/dev/null && echo "writable $d"; done'
+    )
+    done = subprocess.run([*command, "sh", "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["CapEff:", "0000000000000000"], lines
+    assert "unmounted" not in lines and lines[1] == "0", lines  # the keys stay hidden
+    writable = sorted(line.split()[1] for line in lines[2:])
+    assert writable == sorted(["/tmp", "/dev/shm", str(work), str(comm)]), lines
 
 
 @pytest.mark.slow

@@ -6,8 +6,11 @@ Every submission runs in its own ``bwrap`` sandbox (the tool Flatpak uses):
   and nothing else of the host is visible (not the submissions, not the output folder, not the
   instructor's home, not the grader's HMAC key);
 - the answer keys (``multilevel/exercises/keys``) are hidden under an empty folder;
-- the kernel's working folder, ``/tmp`` and its home are private, size-limited tmpfs mounts;
-  the only host folder it can write is its own connection folder (the Jupyter sockets);
+- the kernel's working folder, ``/tmp``, ``/dev/shm`` and its home are private, size-limited
+  tmpfs mounts; the only host folder it can write is its own connection folder (the Jupyter
+  sockets); everything else, bwrap's own root folder included, is read-only;
+- no capabilities (``--cap-drop ALL``): a grader run as root would otherwise hand the notebook
+  every capability, enough to unmount the hidden keys or remount the course read-write;
 - no network (``--unshare-net``), its own PID namespace (``--unshare-pid``: every process it
   starts dies with it), ``--die-with-parent`` and ``--new-session``;
 - ``RLIMIT_AS`` (memory), ``RLIMIT_CPU`` (CPU seconds per process), ``RLIMIT_FSIZE`` (largest
@@ -152,7 +155,10 @@ def bwrap_command(
         Folders replaced by an empty read-only tmpfs (the answer keys).
     """
     size = str(limits.output_mb * 1024 * 1024)
-    args = [bwrap, "--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
+    # Run as root, bwrap keeps every capability unless told otherwise: a notebook could then
+    # unmount the hidden keys or remount the course read-write. Unprivileged, this is a no-op.
+    args = [bwrap, "--cap-drop", "ALL", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm"]
+    args += ["--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
     for root in _readonly_roots(lib):
         if root.is_symlink():
             args += ["--symlink", os.readlink(root), str(root)]
@@ -164,6 +170,8 @@ def bwrap_command(
         args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
     args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     args += ["--die-with-parent", "--new-session", "--chdir", str(work)]
+    # Only the tmpfs folders above and the socket folder stay writable, not bwrap's own root.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     return [*args, "--"]
 
 
