@@ -3,8 +3,9 @@
 Submissions are copies of ``solutions/<exercise>_exercises.ipynb`` (every third one is the
 untouched ``exercises/`` notebook instead, which scores zero), each with its own ``STUDENT_ID``,
 so every kernel simulates its own data and fits its own models, as in a real class. By default
-each notebook runs in its bubblewrap sandbox and the full-marks ones run a second time with a
-secret variant id (the typed-in check), exactly as ``python -m multilevel.grade`` does.
+each notebook runs in a bubblewrap sandbox (one per job, reset after every run) and the
+full-marks ones run a second time with a secret variant id (the typed-in check), exactly as
+``python -m multilevel.grade`` does.
 
 Run:  .venv/bin/python scripts/bench_grading.py [--n 30] [--exercise lesson2] [--jobs N]
           [--no-sandbox] [--no-variant]

@@ -473,6 +473,56 @@ def test_unwritable_results_folder_still_writes_a_gradebook(attacked, tmp_path):
     assert rows_of(out)["blank.ipynb"]["status"] == "unanswered"
 
 
+PLANT = """\
+import ctypes, os, pathlib, subprocess
+for folder in (".", "/tmp", "/dev/shm"):
+    pathlib.Path(folder, "planted.py").write_text("PLANTED = True")
+startup = pathlib.Path(os.environ["IPYTHONDIR"], "profile_default", "startup")
+startup.mkdir(parents=True, exist_ok=True)
+(startup / "00-planted.py").write_text("PLANTED = True")
+locked = pathlib.Path("locked")
+locked.mkdir()
+(locked / "planted.py").write_text("PLANTED = True")
+locked.chmod(0)
+subprocess.Popen(["/bin/sleep", "{mark}"], start_new_session=True)
+if {ipc}:
+    ctypes.CDLL(None).shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+"""
+
+OBSERVE = """\
+import glob, os
+seen = [p for p in ("planted.py", "locked", "/tmp/planted.py", "/dev/shm/planted.py")
+        if os.path.lexists(p)]
+seen += ["startup file ran"] if "PLANTED" in globals() else []
+seen += [p for p in glob.glob("/proc/[0-9]*/cmdline") if b"{mark}" in open(p, "rb").read()]
+seen += open("/proc/sysvipc/shm").readlines()[1:]
+assert not seen, seen
+assert os.getpid() > 3 or {fresh}, "not the planter's sandbox: pid 3 is a fresh sandbox's"
+"""
+
+
+@pytest.mark.slow
+def test_a_sandbox_serves_the_next_notebook_only_once_it_is_as_new(installed, tmp_path):
+    # One job: each notebook runs in the sandbox the one before it used, once reset. The
+    # observers fail a cell if anything a planter left is still there; the second planter
+    # leaves a System V segment, which the reset cannot remove, so its sandbox is replaced.
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for name, cell in (
+        ("a_plant.ipynb", PLANT.format(mark=MARK, ipc=False)),
+        ("b_observe.ipynb", OBSERVE.format(mark=MARK, fresh=False)),
+        ("c_plant.ipynb", PLANT.format(mark=MARK, ipc=True)),
+        ("d_observe.ipynb", OBSERVE.format(mark=MARK, fresh=True)),
+    ):
+        (subs / name).write_text(notebook([f"STUDENT_ID = {name[:1]!r}", cell]))
+    result = grade(installed, subs, out, "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    rows = rows_of(out)
+    for name in ("a_plant.ipynb", "c_plant.ipynb", "b_observe.ipynb", "d_observe.ipynb"):
+        assert rows[name]["status"] == "unanswered", rows[name]  # no cell failed
+    assert leftover_processes() == []
+
+
 @pytest.mark.slow
 def test_killed_grader_leaves_no_process_and_the_rerun_resumes(installed, tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from multilevel.grade import _kernel, _sandbox, _store
+from multilevel.grade import _kernel, _pool, _sandbox, _store
 from multilevel.grade._results import QuestionResult, SubmissionResult
 from multilevel.grade._scoring import Grader
 from multilevel.grade._submissions import find_student_id, list_submissions, read_submission
@@ -279,3 +279,92 @@ def test_a_timeout_never_swallows_the_graders_ctrl_c():
 def test_the_wait_for_that_within_replaces_loses_it():
     """Why ``within`` exists: this is how an interrupted grader went on grading."""
     assert asyncio.run(_cancelled_as_it_finishes(asyncio.wait_for)) == "cancellation lost"
+
+
+# --------------------------------------------------------------------------------------------
+# Sandboxes kept between submissions
+# --------------------------------------------------------------------------------------------
+class _FakeServer:
+    def __init__(self, clean) -> None:
+        self.clean, self.requests, self.closed = clean, [], False
+
+    async def request(self, message):
+        self.requests.append(message)
+        if self.clean is None:
+            raise _kernel.KernelStartError("gone")
+        return {"clean": self.clean}
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _fake_sandbox(tmp_path, name, clean, wipe=("/w", "/tmp")) -> _pool.Sandbox:
+    scratch = tmp_path / name
+    (scratch / "c").mkdir(parents=True)
+    (scratch / "c" / "left-by-the-kernel").write_text("x")
+    return _pool.Sandbox(_FakeServer(clean), scratch, Path("/w"), scratch / "c", wipe)
+
+
+@pytest.mark.parametrize(
+    "clean, wipe, kept",
+    [
+        (True, ("/w", "/tmp"), True),
+        (False, ("/w",), False),
+        (None, ("/w",), False),
+        (True, (), False),
+    ],
+)
+def test_a_sandbox_is_kept_only_when_its_reset_says_clean(tmp_path, clean, wipe, kept):
+    started = []
+
+    async def start():
+        started.append(_fake_sandbox(tmp_path, f"new{len(started)}", True))
+        return started[-1]
+
+    async def scenario():
+        pool = _pool.SandboxPool(start)
+        used = _fake_sandbox(tmp_path, "used", clean, wipe)
+        await pool.release(used, keep=True)
+        after_release = (used.server.closed, used.scratch.exists(), used.comm.exists())
+        emptied = used.comm.exists() and list(used.comm.iterdir()) == []
+        again = await pool.acquire()
+        await pool.release(again, keep=False)  # a run that failed: never reused
+        await pool.close()
+        return used, again, after_release, emptied
+
+    used, again, after_release, emptied = asyncio.run(scenario())
+    assert (again is used) == kept and len(started) == (0 if kept else 1)
+    if wipe:  # the server was asked to empty exactly the sandbox's folders
+        assert used.server.requests == [{"op": "reset", "wipe": list(wipe)}]
+    # Kept: running, its host socket folder emptied. Not kept: stopped, its folders removed.
+    assert after_release == ((False, True, True) if kept else (True, False, False))
+    assert emptied == kept
+    assert again.server.closed and not again.scratch.exists()
+
+
+def test_the_zygote_empties_a_folder_but_keeps_the_way_to_other_mounts(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "zygote_under_test", Path(_pool.__file__).with_name("_zygote.py")
+    )
+    zygote = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(zygote)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    tmp = tmp_path / "tmp"
+    mount = tmp / "grade" / "run" / "w"
+    mount.mkdir(parents=True)
+    (mount / "inside-the-mount.txt").write_text("emptied separately")
+    (tmp / "grade" / "litter.txt").write_text("x")
+    locked = tmp / "locked" / "deeper"
+    locked.mkdir(parents=True)
+    (locked / "f.txt").write_text("x")
+    locked.chmod(0)
+    locked.parent.chmod(0)
+    (tmp / "link").symlink_to(outside)
+    zygote._empty(str(tmp), {str(mount)})
+    left = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*"))
+    assert left == ["grade", "grade/run", "grade/run/w", "grade/run/w/inside-the-mount.txt"]
+    assert (outside / "keep.txt").read_text() == "keep"  # a link is removed, not followed

@@ -14,9 +14,11 @@ when the notebook ran). Stored results in ``OUT_DIR/.results/``, authenticated w
 outside ``OUT_DIR``, let an interrupted run resume: unchanged submissions are not graded again
 unless ``--fresh`` is given; a result file the grader did not write is ignored.
 
-Every notebook runs in its own bubblewrap sandbox (read-only system and course, no network,
-its own processes, private scratch, memory/CPU/file/reply limits; see :mod:`._sandbox`), in a
-kernel forked from one process per sandbox that imported the course's libraries once. The
+Every notebook runs in a bubblewrap sandbox (read-only system and course, no network, no
+capabilities, its own processes, private scratch, memory/CPU/file/reply limits; see
+:mod:`._sandbox`), in a kernel forked from one process per sandbox that imported the course's
+libraries once. Each job keeps its sandbox and resets it to as new after every run (every
+process killed, every writable folder emptied), or replaces it (see :mod:`._pool`). The
 kernel only reports the answer variables (``q1``, ``q2``, ...); the scores are computed here,
 in the grader's process, from answer keys the sandbox cannot read. A notebook whose numeric
 answers are right runs a second time with the data of a secret id: an answer that does not

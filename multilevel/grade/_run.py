@@ -190,7 +190,10 @@ async def _grade_all(todo, runner, jobs, save, results, bar) -> None:
         results[sub.file] = result
         bar.update(result)
 
-    await asyncio.gather(*(one(s) for s in todo))
+    try:
+        await asyncio.gather(*(one(s) for s in todo))
+    finally:
+        await runner.close()
 
 
 def _write_outputs(output: Path, ordered, spec, sandbox: str):
@@ -233,9 +236,10 @@ def grade_submissions(
 ) -> GradingRun:
     """Grade every file in ``submissions`` and write ``gradebook.csv`` and feedback to ``output``.
 
-    Each notebook runs in its own sandbox (bubblewrap: read-only system, no network, its own
-    processes, resource limits), in fresh kernels; the kernels report only the answer
-    variables, and the scores are computed here, with answer keys the sandbox cannot read.
+    Each notebook runs in a sandbox (bubblewrap: read-only system, no network, no
+    capabilities, its own processes, resource limits), in fresh kernels; a job's sandbox serves
+    the next notebook only once reset to as new. The kernels report only the answer variables,
+    and the scores are computed here, with answer keys the sandbox cannot read.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Running one submission: its sandbox, its two kernels (own id, secret variant), its row."""
+"""Running one submission: its two kernels (own id, secret variant) in pooled sandboxes, its row."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from ._kernel import (
     kernel_environment,
     run_notebook,
 )
+from ._pool import Sandbox, SandboxPool
 from ._results import SubmissionResult
 from ._sandbox import Limits, bwrap_command, remove_tree
 from ._scoring import Grader, zero
@@ -64,6 +65,7 @@ class Runner:
     def __init__(self, spec: Any, settings: Settings, grader: Grader) -> None:
         self.spec, self.settings, self.grader = spec, settings, grader
         self.names = (*spec.question_ids, "STUDENT_ID")
+        self.pool = SandboxPool(self._start_sandbox)
 
     def without_kernel(self, sub: Submission, code: str, text: str) -> SubmissionResult:
         """The row of a submission that was not run (unreadable, wrong exercise, ...)."""
@@ -165,18 +167,19 @@ class Runner:
             for q in questions
         )
 
-    def _server(self, scratch: Path) -> tuple[ForkServer, Path, Path]:
-        """The fork server of one submission (in its sandbox), its working and socket folders."""
+    async def _start_sandbox(self) -> Sandbox:
+        """A new fork server, in its own sandbox unless the run is unconfined."""
         s = self.settings
+        scratch = Path(tempfile.mkdtemp(prefix="s-", dir=s.run_dir))
         comm, work = scratch / "c", scratch / "w"
         comm.mkdir()
         if s.bwrap is not None:
-            tmp, cwd = Path("/tmp"), scratch
+            tmp, cwd, wipe = Path("/tmp"), scratch, (str(work), "/tmp", "/dev/shm")
             sandbox = bwrap_command(
                 s.bwrap, comm=comm, work=work, lib=s.lib, limits=s.limits, hide=list(s.hide)
             )
         else:
-            tmp, cwd, sandbox = scratch / "t", work, None
+            tmp, cwd, wipe, sandbox = scratch / "t", work, (), None
             work.mkdir()
             tmp.mkdir()
         env = kernel_environment(os.environ, lib=s.lib, home=work, tmp=tmp)
@@ -188,43 +191,58 @@ class Runner:
             cwd=cwd,
             reply_bytes=s.limits.reply_mb * _MB,
         )
-        return server, work, comm
+        try:
+            await server.start()
+        except BaseException:
+            await asyncio.to_thread(remove_tree, scratch)
+            raise
+        return Sandbox(server, scratch, work, comm, wipe)
 
-    async def _execute(
-        self, sub: Submission
-    ) -> tuple[ExecutionReport, tuple[str, ExecutionReport] | None]:
+    async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
+        """Run the notebook once in a pooled sandbox; a kernel that cannot start is retried once
+        in a fresh sandbox."""
         s = self.settings
         for attempt in range(2):
-            scratch = Path(tempfile.mkdtemp(prefix="s-", dir=s.run_dir))
-            server, work, comm = self._server(scratch)
+            sandbox = await self.pool.acquire()
+            keep = False
             try:
-                await server.start()
-                options = dict(
+                report = await run_notebook(
+                    list(sub.sources),
                     names=self.names,
-                    workdir=work,
-                    comm=comm,
-                    fork_server=server,
+                    workdir=sandbox.work,
+                    comm=sandbox.comm,
+                    fork_server=sandbox.server,
                     cell_timeout=s.cell_timeout,
                     notebook_timeout=s.notebook_timeout,
+                    variant=variant,
                 )
-                report = await run_notebook(list(sub.sources), **options)
-                variant = None
-                if await asyncio.to_thread(self._wants_variant, sub, report):
-                    own_id, _ = student_id_of(sub, report)
-                    variant_id = await asyncio.to_thread(self.grader.choose_variant, own_id)
-                    try:
-                        again = await run_notebook(list(sub.sources), variant=variant_id, **options)
-                    except KernelStartError:  # the notebook stopped its own sandbox
-                        again = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
-                    variant = (variant_id, again)
-                return report, variant
+                keep = True
+                return report
             except KernelStartError:
                 if attempt == 1:
                     raise
             finally:
-                await server.close()
-                await asyncio.to_thread(remove_tree, scratch)
+                await self.pool.release(sandbox, keep=keep)
         raise AssertionError("unreachable")
+
+    async def _execute(
+        self, sub: Submission
+    ) -> tuple[ExecutionReport, tuple[str, ExecutionReport] | None]:
+        report = await self._run(sub)
+        variant = None
+        if await asyncio.to_thread(self._wants_variant, sub, report):
+            own_id, _ = student_id_of(sub, report)
+            variant_id = await asyncio.to_thread(self.grader.choose_variant, own_id)
+            try:
+                again = await self._run(sub, variant_id)
+            except KernelStartError:  # no kernel would start: nothing to compare with
+                again = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
+            variant = (variant_id, again)
+        return report, variant
+
+    async def close(self) -> None:
+        """Stop the sandboxes kept for the next submissions."""
+        await self.pool.close()
 
 
 def _run_problems(report: ExecutionReport, cell_timeout: float) -> list[tuple[str, str]]:

@@ -13,7 +13,11 @@ Protocol (one JSON object per line on stdin, one answer per line on stdout):
 ``{"op": "signal", "pid": N, "signal": S}``, ``{"op": "alive", "pid": N}`` -> ``{"alive": bool}``;
 ``{"op": "kill", "pid": N}`` kills the kernel and, in a sandbox (``--sandboxed``, its own PID
 namespace), every other process of the namespace too: a daemon a notebook left behind dies
-before the next kernel starts. This process exits when stdin closes.
+before the next kernel starts. ``{"op": "reset", "wipe": [folder, ...]}`` (sandbox only) makes
+the sandbox as it was before the first kernel, so that it can serve the next submission: every
+other process killed and gone, the folders emptied, no System V IPC object left; it answers
+``{"clean": bool}``, and the grader discards a sandbox that is not clean. This process exits
+when stdin closes.
 Run as ``python -m _multilevel_grade_zygote [--sandboxed]`` with the grader's helper folder on
 ``PYTHONPATH``.
 """
@@ -23,8 +27,10 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import shutil
 import signal
 import sys
+import time
 
 #: Environment variable naming the secret variant id whose data ``start()`` makes instead.
 VARIANT_ENV = "MULTILEVEL_GRADE_VARIANT"
@@ -118,10 +124,11 @@ def _alive(pid: int) -> bool:
 
 
 def _kill(pid: int, sandboxed: bool) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    if pid > 1:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
     if sandboxed:  # PID namespace: -1 is every process in it except this one and its init
         try:
             os.kill(-1, signal.SIGKILL)
@@ -130,10 +137,73 @@ def _kill(pid: int, sandboxed: bool) -> None:
     _reap(0, None)
 
 
+def _others() -> list[int]:
+    """Processes of the sandbox's PID namespace other than its init (1) and this one."""
+    me = os.getpid()
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) not in (1, me)]
+
+
+def _mount_points() -> set[str]:
+    with open("/proc/self/mountinfo") as table:
+        return {line.split()[4] for line in table}
+
+
+def _empty(folder: str, mounts: set[str]) -> None:
+    """Delete everything inside ``folder`` (never following a link), even read-only parts.
+
+    The way down to another mount (the sandbox's own folders below ``/tmp``) is kept.
+    """
+    for entry in os.scandir(folder):
+        if any(m == entry.path or m.startswith(entry.path + "/") for m in mounts):
+            if entry.path not in mounts:
+                _empty(entry.path, mounts)
+        elif entry.is_dir(follow_symlinks=False):
+            os.chmod(entry.path, 0o700)
+            for root, dirs, _ in os.walk(entry.path):  # top-down: opened before it descends
+                for name in dirs:
+                    if not os.path.islink(os.path.join(root, name)):
+                        os.chmod(os.path.join(root, name), 0o700)
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def _ipc_objects() -> int:
+    """System V shared memory segments, semaphores and message queues left in the namespace."""
+    count = 0
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                count += len(table.readlines()) - 1  # below a header line
+        except OSError:
+            pass
+    return count
+
+
+def _reset(folders: list, sandboxed: bool) -> dict:
+    """Make the sandbox as it was before the first kernel (see the module docstring)."""
+    if not sandboxed:
+        return {"clean": False}
+    for _ in range(100):  # SIGKILL is not instant: wait up to 2 s for the processes to go
+        _kill(0, sandboxed)
+        if not _others():
+            break
+        time.sleep(0.02)
+    try:
+        mounts = _mount_points()
+        for folder in folders:
+            _empty(str(folder), mounts)
+    except OSError:
+        return {"clean": False}
+    return {"clean": not _others() and _ipc_objects() == 0}
+
+
 def _serve(request: dict, sandboxed: bool) -> dict:
     op = request.get("op")
     if op == "fork":
         return _fork(request)
+    if op == "reset":
+        return _reset(list(request.get("wipe", [])), sandboxed)
     pid = int(request.get("pid", 0))
     if pid <= 1:
         return {"error": "bad pid"}

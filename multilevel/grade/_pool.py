@@ -1,0 +1,121 @@
+"""Sandboxes kept warm between submissions: one per parallel job, reset after every kernel.
+
+Starting a sandbox costs about 1.5 CPU seconds (its fork server imports ipykernel, numpy,
+pandas, scipy and the course), several times what grading a good notebook costs. So each job
+keeps its sandbox and, after every kernel (a submission's own run and its variant run), asks
+its fork server to reset it: every process but the server killed and gone, the working folder,
+``/tmp`` and ``/dev/shm`` emptied, no System V IPC object left. The grader then empties the
+socket folder, the one host folder the sandbox can write. A sandbox whose server does not
+answer, or is not clean after the reset, is stopped and replaced by a fresh one.
+
+What a notebook can reach is the same as with a sandbox per submission: the next notebook
+starts from the server's untouched memory (each kernel is a fresh fork of it) and from empty
+folders. Unconfined runs (``--no-sandbox``) are never reused: without a PID namespace nothing
+can kill a notebook's leftovers, so each gets a fresh server as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._kernel import ForkServer, KernelStartError, within
+from ._sandbox import remove_tree
+
+#: Seconds a fork server may take to reset its sandbox before the sandbox is replaced.
+RESET_TIMEOUT = 15.0
+
+
+@dataclass
+class Sandbox:
+    """One running fork server and its folders.
+
+    Attributes
+    ----------
+    server : ForkServer
+        The server (in its bwrap sandbox, or unconfined) that forks the kernels.
+    scratch : Path
+        Host folder holding everything of this sandbox; removed when it stops.
+    work : Path
+        The kernels' working folder (a path inside the sandbox).
+    comm : Path
+        Host folder for the kernels' connection files and sockets.
+    wipe : tuple of str
+        Folders inside the sandbox that a reset empties; empty for an unconfined server,
+        which is never reused.
+    """
+
+    server: ForkServer
+    scratch: Path
+    work: Path
+    comm: Path
+    wipe: tuple[str, ...] = ()
+
+    async def reset(self) -> bool:
+        """Make the sandbox ready for another kernel; False if it cannot be trusted to be."""
+        if not self.wipe:
+            return False
+        try:
+            answer = await within(
+                self.server.request({"op": "reset", "wipe": list(self.wipe)}), RESET_TIMEOUT
+            )
+        except (KernelStartError, TimeoutError):
+            return False
+        if answer.get("clean") is not True:
+            return False
+        try:
+            await asyncio.to_thread(_empty_host_folder, self.comm)
+        except OSError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        """Stop the server (and with it every process of the sandbox); remove the folders."""
+        await self.server.close()
+        await asyncio.to_thread(remove_tree, self.scratch)
+
+
+def _empty_host_folder(folder: Path) -> None:
+    for entry in list(folder.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            remove_tree(entry)
+        else:
+            entry.unlink()
+
+
+class SandboxPool:
+    """Idle sandboxes, handed to one submission at a time.
+
+    Parameters
+    ----------
+    start : callable
+        Coroutine function that starts a new sandbox (raises ``KernelStartError``).
+    """
+
+    def __init__(self, start: Callable[[], Awaitable[Sandbox]]) -> None:
+        self.start = start
+        self.idle: list[Sandbox] = []
+
+    async def acquire(self) -> Sandbox:
+        """An idle sandbox, or a new one."""
+        if self.idle:
+            return self.idle.pop()
+        return await self.start()
+
+    async def release(self, sandbox: Sandbox, *, keep: bool) -> None:
+        """Return a sandbox after use: reset and kept idle, or stopped."""
+        if keep and await sandbox.reset():
+            self.idle.append(sandbox)
+        else:
+            await sandbox.stop()
+
+    async def close(self) -> None:
+        """Stop every idle sandbox."""
+        idle, self.idle = self.idle, []
+        for sandbox in idle:
+            await sandbox.stop()
+
+
+__all__ = ["RESET_TIMEOUT", "Sandbox", "SandboxPool"]
