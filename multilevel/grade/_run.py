@@ -18,7 +18,7 @@ from typing import Any
 from multilevel import checks
 
 from . import _store as store
-from ._results import STATUS_ORDER, GradingRun, QuestionResult, SubmissionResult
+from ._results import GradingRun, SubmissionResult
 from ._runner import Runner, Settings, prepare_lib
 from ._sandbox import Limits, find_bwrap, keys_folder, new_run_dir, remove_tree
 from ._scoring import POLICIES, Grader, key_fingerprint
@@ -375,14 +375,4 @@ def _with_duplicates(result: SubmissionResult, everyone: Any) -> SubmissionResul
     return replace(result, problems=(*result.problems, problem))
 
 
-__all__ = [
-    "DEFAULT_CELL_TIMEOUT",
-    "DEFAULT_NOTEBOOK_TIMEOUT",
-    "STATUS_ORDER",
-    "GradingError",
-    "GradingRun",
-    "Limits",
-    "QuestionResult",
-    "SubmissionResult",
-    "grade_submissions",
-]
+__all__ = ["DEFAULT_CELL_TIMEOUT", "DEFAULT_NOTEBOOK_TIMEOUT", "GradingError", "grade_submissions"]

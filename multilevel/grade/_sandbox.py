@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._zygote import process_exists
+
 #: Default memory (address space) limit of a sandbox, in MB.
 DEFAULT_MEMORY_MB = 3072
 #: Default CPU seconds per process in the sandbox.
@@ -189,16 +191,6 @@ def scratch_base() -> Path:
     return Path(tempfile.gettempdir()) / f"multilevel-grade-{uid}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_tree(path: Path) -> None:
     """Delete a folder even where a notebook made parts of it read-only."""
     for folder in [path, *path.rglob("*")] if path.exists() else []:
@@ -218,7 +210,7 @@ def clean_stale_runs(base: Path) -> int:
             pid = int(run.name.split("-")[1])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not process_exists(pid):
             remove_tree(run)
             removed += 1
     return removed

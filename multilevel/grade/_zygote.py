@@ -112,8 +112,8 @@ def _fork(request: dict) -> dict:
     return {"pid": pid}
 
 
-def _alive(pid: int) -> bool:
-    _reap(0, None)  # a finished kernel is a zombie until reaped, and kill(zombie, 0) succeeds
+def process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists (also one of another user, or a zombie)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -121,6 +121,11 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _alive(pid: int) -> bool:
+    _reap(0, None)  # a finished kernel is a zombie until reaped, and kill(zombie, 0) succeeds
+    return process_exists(pid)
 
 
 def _kill(pid: int, sandboxed: bool) -> None:
