@@ -215,13 +215,7 @@ class FitResult:
         return self._cache["statsmodels"]
 
     def confint(
-        self,
-        method: str = "profile",
-        level: float = 0.95,
-        *,
-        n_boot: int = 500,
-        seed: Any = None,
-        progress: bool = False,
+        self, method: str = "profile", level: float = 0.95, **bootstrap: Any
     ) -> pd.DataFrame:
         """Confidence intervals for the group SDs, the correlation, the residual SD and the fixed effects.
 
@@ -237,8 +231,9 @@ class FitResult:
         method : {"profile", "wald", "bootstrap"}
         level : float
             Coverage, in (0, 1).
-        n_boot, seed, progress
-            For ``method="bootstrap"`` (see :func:`multilevel.models.intervals.confint`).
+        **bootstrap
+            ``n_boot``, ``seed``, ``progress`` for ``method="bootstrap"``, with the defaults
+            of :func:`multilevel.models.intervals.confint` (keyword-only).
 
         Returns
         -------
@@ -264,7 +259,7 @@ class FitResult:
         key = "formula_fit"
         if key not in self._cache:
             self._cache[key] = self._formula_fit()
-        return self._cache[key].confint(method, level, n_boot=n_boot, seed=seed, progress=progress)
+        return self._cache[key].confint(method, level, **bootstrap)
 
     def _formula_fit(self) -> Any:
         """This model as ``ml.fit(formula, data)``: what :meth:`confint` delegates to."""
