@@ -502,8 +502,6 @@ def shrinkage_plot(
         ax,
         population,
         across="x",
-        scale=1.0,
-        zorder=2,
         label="Population estimate (grand mean)",
         gid="population-estimate",
     )
