@@ -19,10 +19,9 @@ DataFrame or a ``SimulatedData``), so that it works from the public API alone.
 
 Examples
 --------
->>> import multilevel as ml
+>>> import multilevel as ml, simdata
 >>> from multilevel import checking
->>> from simdata import faculty_salaries
->>> sim = faculty_salaries(seed=1)
+>>> sim = simdata.faculty_salaries(seed=1)
 >>> res = ml.fit(sim, model="varying_intercepts")
 >>> table = checking.residual_table(res, sim)
 >>> abs(float(table["residual"].sum())) < 1e-6 * float(table["salary"].abs().sum())
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from multilevel._docstrings import fill
 from multilevel.models import FitResult
 from simdata import as_generator
 
@@ -94,6 +94,7 @@ def _x_values(result: FitResult, frame: pd.DataFrame) -> np.ndarray:
     return frame[result.x].to_numpy(dtype=float)
 
 
+@fill
 def residual_table(result: FitResult, data: Any) -> pd.DataFrame:
     """Fitted values and residuals, one row per observation.
 
@@ -101,8 +102,7 @@ def residual_table(result: FitResult, data: Any) -> pd.DataFrame:
     ----------
     result : FitResult
         From ``multilevel.fit``.
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
 
     Returns
     -------
@@ -116,11 +116,9 @@ def residual_table(result: FitResult, data: Any) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=2)
-    >>> res = ml.fit(sim, model="varying_intercepts")
-    >>> residual_table(res, sim).columns.tolist()
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=2)
+    >>> residual_table(ml.fit(sim, model="varying_intercepts"), sim).columns.tolist()
     ['department', 'experience', 'salary', 'fitted', 'population', 'residual', 'standardized']
     """
     _check_result(result)
@@ -139,6 +137,7 @@ def residual_table(result: FitResult, data: Any) -> pd.DataFrame:
     return table
 
 
+@fill
 def residuals_by_group(result: FitResult, data: Any) -> pd.DataFrame:
     """Per group: the residuals' mean, SD and their least-squares trend on ``x``.
 
@@ -150,8 +149,7 @@ def residuals_by_group(result: FitResult, data: Any) -> pd.DataFrame:
     Parameters
     ----------
     result : FitResult
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
 
     Returns
     -------
@@ -163,9 +161,8 @@ def residuals_by_group(result: FitResult, data: Any) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=3)
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=3)
     >>> residuals_by_group(ml.fit(sim), sim).columns.tolist()
     ['n', 'mean', 'sd', 'trend']
     """
@@ -193,6 +190,7 @@ def _random_cov(result: FitResult) -> tuple[tuple[str, ...], np.ndarray]:
     return parts, cov
 
 
+@fill
 def simulate_replicates(
     result: FitResult,
     data: Any,
@@ -214,12 +212,10 @@ def simulate_replicates(
     result : FitResult
         A multilevel model or complete pooling (``no_pooling`` keeps its group lines fixed and
         draws only new noise).
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
     n_replicates : int
         How many data sets (positive).
-    seed : int, numpy.random.Generator or None
-        Passed through ``simdata.as_generator``: the same int gives the same replicates.
+    {seed}
 
     Returns
     -------
@@ -235,9 +231,8 @@ def simulate_replicates(
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=4)
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=4)
     >>> reps = simulate_replicates(ml.fit(sim), sim, n_replicates=2, seed=1)
     >>> len(reps) == 2 * len(sim.data)
     True
@@ -295,6 +290,7 @@ def _replicate_outcomes(
     return out
 
 
+@fill
 def replicate_statistics(
     result: FitResult,
     data: Any,
@@ -308,8 +304,7 @@ def replicate_statistics(
     Parameters
     ----------
     result : FitResult
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
     statistic : callable
         Takes a DataFrame with the data's column names and returns a number, e.g.
         ``lambda d: d["salary"].skew()``.
@@ -328,9 +323,8 @@ def replicate_statistics(
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=5)
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=5)
     >>> s = replicate_statistics(ml.fit(sim), sim, lambda d: d["salary"].std(), n_replicates=5, seed=1)
     >>> len(s)
     6
@@ -345,6 +339,7 @@ def replicate_statistics(
     return pd.Series(values, index=pd.RangeIndex(len(values), name="replicate"), name="statistic")
 
 
+@fill
 def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Series:
     """Full prediction-error SD of each group's line at ``x``: deviation plus fixed effects.
 
@@ -361,8 +356,7 @@ def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Se
     ----------
     result : FitResult
         A multilevel model (varying intercepts, slopes or both).
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
     x : float, optional
         Where to evaluate the line (original units); default ``result.center`` (the
         intercept: 0 when not centred).
@@ -374,9 +368,8 @@ def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Se
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=6, raise_sd=0)
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=6, raise_sd=0)
     >>> res = ml.fit(sim, model="varying_intercepts")
     >>> bool((group_line_se(res, sim) > res.group_lines["intercept_se"]).all())
     True
@@ -390,6 +383,7 @@ def group_line_se(result: FitResult, data: Any, x: float | None = None) -> pd.Se
     )
 
 
+@fill
 def group_estimate_se(result: FitResult, data: Any, parameter: str = "intercept") -> pd.Series:
     """The full SD of the error in each group's own intercept or slope.
 
@@ -403,8 +397,7 @@ def group_estimate_se(result: FitResult, data: Any, parameter: str = "intercept"
     Parameters
     ----------
     result : FitResult
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
     parameter : {"intercept", "slope"}
         The intercept is the line's height at ``result.center``.
 
@@ -415,9 +408,8 @@ def group_estimate_se(result: FitResult, data: Any, parameter: str = "intercept"
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=1)
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=1)
     >>> res = ml.fit(sim, model="varying_both")
     >>> full = group_estimate_se(res, sim, "slope")
     >>> bool((full > res.group_lines["slope_se"]).all())
@@ -448,9 +440,8 @@ def group_ses_are_complete(result: FitResult) -> bool:
 
     Examples
     --------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=1)
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=1)
     >>> group_ses_are_complete(ml.fit(sim, model="no_pooling", varying="intercepts"))
     True
     >>> group_ses_are_complete(ml.fit(sim, model="varying_intercepts"))

@@ -129,63 +129,27 @@ class ModelSpec:
         return (self.summary_title or self.title).format(group=group, varying=varying)
 
 
+# One row per model: name, title, pooling family, the parts that vary by group and the lme4
+# formula, then what only some models have (the engine's code, statsmodels' formulas, ...).
+# fmt: off
 _SPECS = (
-    ModelSpec(
-        name="complete_pooling",
-        title="Complete pooling",
-        pooling="complete",
-        varying_parts=(),
-        lme4="{y} ~ {x}",
-        summary_title="Complete pooling (one line for everyone)",
-    ),
-    ModelSpec(
-        name="no_pooling",
-        title="No pooling",
-        pooling="no",
-        varying_parts=("intercept", "slope"),
-        lme4="{y} ~ {x}, one fit per {group}",
-        summary_title="No pooling (separate {varying} per {group})",
-    ),
-    ModelSpec(
-        name="varying_intercepts",
-        title="Varying intercepts",
-        pooling="partial",
-        varying_parts=("intercept",),
-        lme4="{y} ~ {x} + (1 | {group})",
-        random="intercept",
-        re_formula="1",
-    ),
-    ModelSpec(
-        name="varying_slopes",
-        title="Varying slopes",
-        pooling="partial",
-        varying_parts=("slope",),
-        lme4="{y} ~ {x} + (0 + {x} | {group})",
-        random="slope",
-        re_formula="0 + {x}",
-    ),
-    ModelSpec(
-        name="varying_both",
-        title="Varying intercepts and slopes",
-        pooling="partial",
-        varying_parts=("intercept", "slope"),
-        lme4="{y} ~ {x} + (1 + {x} | {group})",
-        random="both",
-        correlated=True,
-        re_formula="1 + {x}",
-        summary_title="Varying intercepts and slopes (correlated)",
-    ),
-    ModelSpec(
-        name="varying_both_uncorrelated",
-        title="Varying intercepts and slopes (uncorrelated)",
-        pooling="partial",
-        varying_parts=("intercept", "slope"),
-        lme4="{y} ~ {x} + (1 + {x} || {group})",
-        random="both_uncorrelated",
-        re_formula="1",
-        vc_formula="0 + {x}",
-    ),
+    ModelSpec("complete_pooling", "Complete pooling", "complete", (), "{y} ~ {x}",
+              summary_title="Complete pooling (one line for everyone)"),
+    ModelSpec("no_pooling", "No pooling", "no", ("intercept", "slope"),
+              "{y} ~ {x}, one fit per {group}",
+              summary_title="No pooling (separate {varying} per {group})"),
+    ModelSpec("varying_intercepts", "Varying intercepts", "partial", ("intercept",),
+              "{y} ~ {x} + (1 | {group})", random="intercept", re_formula="1"),
+    ModelSpec("varying_slopes", "Varying slopes", "partial", ("slope",),
+              "{y} ~ {x} + (0 + {x} | {group})", random="slope", re_formula="0 + {x}"),
+    ModelSpec("varying_both", "Varying intercepts and slopes", "partial", ("intercept", "slope"),
+              "{y} ~ {x} + (1 + {x} | {group})", random="both", correlated=True,
+              re_formula="1 + {x}", summary_title="Varying intercepts and slopes (correlated)"),
+    ModelSpec("varying_both_uncorrelated", "Varying intercepts and slopes (uncorrelated)",
+              "partial", ("intercept", "slope"), "{y} ~ {x} + (1 + {x} || {group})",
+              random="both_uncorrelated", re_formula="1", vc_formula="0 + {x}"),
 )
+# fmt: on
 
 #: The models ``multilevel.fit`` knows, by name, in the order lessons introduce them.
 MODELS: Mapping[str, ModelSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})

@@ -8,55 +8,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._docstrings import simulator_doc
 from ._lines import LineModel, simulate_lines
 from ._random import Seed
 from .result import SimulatedData
 
 __all__ = ["DEPARTMENTS", "FacultyArrays", "faculty_arrays", "faculty_salaries"]
 
+# fmt: off
 #: Readable department names, used in this order; more departments get "Department 41", ...
 DEPARTMENTS: tuple[str, ...] = (
-    "Anthropology",
-    "Biology",
-    "Chemistry",
-    "Economics",
-    "English",
-    "History",
-    "Mathematics",
-    "Physics",
-    "Philosophy",
-    "Psychology",
-    "Sociology",
-    "Statistics",
-    "Computer Science",
-    "Political Science",
-    "Linguistics",
-    "Geography",
-    "Geology",
-    "Astronomy",
-    "Music",
-    "Art History",
-    "Classics",
-    "Education",
-    "Nursing",
-    "Public Health",
-    "Law",
-    "Architecture",
-    "Civil Engineering",
-    "Electrical Engineering",
-    "Mechanical Engineering",
-    "Chemical Engineering",
-    "Business",
-    "Journalism",
-    "Theatre",
-    "Film Studies",
-    "Religious Studies",
-    "Environmental Science",
-    "Marine Biology",
-    "Neuroscience",
-    "Oceanography",
-    "Social Work",
+    "Anthropology", "Biology", "Chemistry", "Economics", "English", "History", "Mathematics",
+    "Physics", "Philosophy", "Psychology", "Sociology", "Statistics", "Computer Science",
+    "Political Science", "Linguistics", "Geography", "Geology", "Astronomy", "Music",
+    "Art History", "Classics", "Education", "Nursing", "Public Health", "Law", "Architecture",
+    "Civil Engineering", "Electrical Engineering", "Mechanical Engineering",
+    "Chemical Engineering", "Business", "Journalism", "Theatre", "Film Studies",
+    "Religious Studies", "Environmental Science", "Marine Biology", "Neuroscience",
+    "Oceanography", "Social Work",
 )
+# fmt: on
 
 FACULTY = LineModel(
     "faculty_salaries",
@@ -65,6 +36,7 @@ FACULTY = LineModel(
 )
 
 
+@simulator_doc("department", "faculty")
 def faculty_salaries(
     *,
     n_departments: int = 8,
@@ -93,11 +65,7 @@ def faculty_salaries(
     ----------
     n_departments : int, default 8
         Number of departments (positive integer).
-    faculty_per_department : int, tuple (low, high) or list of int, default (15, 25)
-        An int gives every department that many faculty (balanced). A tuple ``(low, high)``
-        draws each department's size uniformly from the inclusive range (unbalanced). A list
-        gives each department's size explicitly (length ``n_departments``); a 2-tuple is
-        always read as a range, so pass a list for two explicit sizes.
+    {sizes}
     base_mean, base_sd : float, default 60,000 and 8,000
         Mean and SD across departments of the base salary, in $ (the intercept at 0 years).
     raise_mean, raise_sd : float, default 1,500 and 300
@@ -109,8 +77,7 @@ def faculty_salaries(
         faculty member exactly on the line.
     experience_range : tuple (low, high), default (0, 25)
         Experience in whole years, drawn uniformly from the inclusive range.
-    seed : int, numpy.random.Generator or None
-        Same int, same data on every run (see :func:`simdata.as_generator`).
+    {seed}
 
     Returns
     -------
@@ -121,10 +88,7 @@ def faculty_salaries(
         and ``slope`` (the true raise, $/year). ``y="salary"``, ``x="experience"``,
         ``group="department"``.
 
-    Raises
-    ------
-    ValueError
-        If a parameter is out of range; the message names it, its value and what is allowed.
+    {raises}
 
     Examples
     --------

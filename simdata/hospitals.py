@@ -4,35 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._docstrings import simulator_doc
 from ._lines import LineModel, simulate_lines
 from ._random import Seed
 from .result import SimulatedData
 
 __all__ = ["HOSPITALS", "hospital_patients"]
 
+# fmt: off
 #: Readable hospital names, used in this order; more hospitals get "Hospital 21", ...
 HOSPITALS: tuple[str, ...] = (
-    "Bayview",
-    "County General",
-    "Eastside",
-    "Good Samaritan",
-    "Harbor",
-    "Hillcrest",
-    "Lakeview",
-    "Memorial",
-    "Mercy",
-    "Northside",
-    "Oakwood",
-    "Parkland",
-    "Pinecrest",
-    "Riverside",
-    "Sacred Heart",
-    "St. Luke's",
-    "Summit",
-    "University Hospital",
-    "Valley Medical",
-    "Westside",
+    "Bayview", "County General", "Eastside", "Good Samaritan", "Harbor", "Hillcrest",
+    "Lakeview", "Memorial", "Mercy", "Northside", "Oakwood", "Parkland", "Pinecrest",
+    "Riverside", "Sacred Heart", "St. Luke's", "Summit", "University Hospital",
+    "Valley Medical", "Westside",
 )
+# fmt: on
 
 HOSPITAL = LineModel(
     "hospital_patients",
@@ -41,6 +28,7 @@ HOSPITAL = LineModel(
 )
 
 
+@simulator_doc("hospital", "patients")
 def hospital_patients(
     *,
     n_hospitals: int = 10,
@@ -71,11 +59,7 @@ def hospital_patients(
     ----------
     n_hospitals : int, default 10
         Number of hospitals (positive integer).
-    patients_per_hospital : int, tuple (low, high) or list of int, default (20, 40)
-        An int gives every hospital that many patients (balanced). A tuple ``(low, high)``
-        draws each hospital's size uniformly from the inclusive range (unbalanced). A list
-        gives each hospital's size explicitly (length ``n_hospitals``); a 2-tuple is
-        always read as a range, so pass a list for two explicit sizes.
+    {sizes}
     intercept_mean, intercept_sd : float, default 7.0 and 1.5
         Mean and SD across hospitals of the recovery time at severity 0, in days.
     slope_mean, slope_sd : float, default 1.2 and 0.4
@@ -87,8 +71,7 @@ def hospital_patients(
         SD of patients' recovery times around their hospital's line, in days (0 allowed).
     severity_range : tuple (low, high), default (0, 10)
         Severity in whole points, drawn uniformly from the inclusive range.
-    seed : int, numpy.random.Generator or None
-        Same int, same data on every run (see :func:`simdata.as_generator`).
+    {seed}
 
     Returns
     -------
@@ -98,10 +81,7 @@ def hospital_patients(
         indexed by hospital with columns ``n`` (int64), ``intercept`` (days) and ``slope``
         (days per point). ``y="recovery_days"``, ``x="severity"``, ``group="hospital"``.
 
-    Raises
-    ------
-    ValueError
-        If a parameter is out of range; the message names it, its value and what is allowed.
+    {raises}
 
     Examples
     --------

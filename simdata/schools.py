@@ -9,48 +9,28 @@ import pandas as pd
 
 from . import validate as check
 from ._common import group_column, group_names, sizes_as_given, truth_frame
+from ._docstrings import simulator_doc
 from ._random import Seed, as_generator
 from .result import SimulatedData
 
 __all__ = ["SCHOOLS", "school_admissions"]
 
+# fmt: off
 #: Readable school names, used in this order; more schools get "School 31", ...
 SCHOOLS: tuple[str, ...] = (
-    "Adams High",
-    "Brookside High",
-    "Central High",
-    "Douglass High",
-    "Eastwood High",
-    "Franklin High",
-    "Garfield High",
-    "Hamilton High",
-    "Irving High",
-    "Jefferson High",
-    "Kennedy High",
-    "Lincoln High",
-    "Madison High",
-    "Northgate High",
-    "Oak Ridge High",
-    "Parkview High",
-    "Quincy High",
-    "Roosevelt High",
-    "Southside High",
-    "Truman High",
-    "Union High",
-    "Valley High",
-    "Washington High",
-    "Westlake High",
-    "Wilson High",
-    "Yorktown High",
-    "Cedar Grove High",
-    "Hillside High",
-    "Lakeside High",
-    "Riverside High",
+    "Adams High", "Brookside High", "Central High", "Douglass High", "Eastwood High",
+    "Franklin High", "Garfield High", "Hamilton High", "Irving High", "Jefferson High",
+    "Kennedy High", "Lincoln High", "Madison High", "Northgate High", "Oak Ridge High",
+    "Parkview High", "Quincy High", "Roosevelt High", "Southside High", "Truman High",
+    "Union High", "Valley High", "Washington High", "Westlake High", "Wilson High",
+    "Yorktown High", "Cedar Grove High", "Hillside High", "Lakeside High", "Riverside High",
 )
+# fmt: on
 
 GPA_MAX = 4.0
 
 
+@simulator_doc("school", "students")
 def school_admissions(
     *,
     n_schools: int = 20,
@@ -81,11 +61,7 @@ def school_admissions(
     ----------
     n_schools : int, default 20
         Number of high schools (positive integer).
-    students_per_school : int, tuple (low, high) or list of int, default (30, 60)
-        An int gives every school that many students (balanced). A tuple ``(low, high)``
-        draws each school's size uniformly from the inclusive range (unbalanced). A list
-        gives each school's size explicitly (length ``n_schools``); a 2-tuple is
-        always read as a range, so pass a list for two explicit sizes.
+    {sizes}
     intercept_mean, intercept_sd : float, default -5.0 and 1.0
         Mean and SD across schools of the intercept, in log-odds.
     gpa_effect : float, default 1.5
@@ -97,8 +73,7 @@ def school_admissions(
         and rounded to two decimals (GPA points). ``gpa_mean`` must lie in [0, 4].
     volunteer_mean : float, default 2.0
         Mean number of volunteer activities per student (Poisson counts).
-    seed : int, numpy.random.Generator or None
-        Same int, same data on every run (see :func:`simdata.as_generator`).
+    {seed}
 
     Returns
     -------
@@ -109,10 +84,7 @@ def school_admissions(
         ``intercept`` (log-odds) and ``slope`` (the GPA effect, the same for every school).
         ``y="admitted"``, ``x="gpa"``, ``group="school"``.
 
-    Raises
-    ------
-    ValueError
-        If a parameter is out of range; the message names it, its value and what is allowed.
+    {raises}
 
     Examples
     --------

@@ -466,19 +466,27 @@ def _fmt_number(value: float, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+#: Answers that are not there yet, or None: the status and what to tell the student about ``q``.
+_NO_ANSWER: dict[str, tuple[Status, str]] = {
+    "missing": ("unanswered", "There is no variable {q} yet: run the cell that sets {q}."),
+    "placeholder": (
+        "unanswered",
+        "Replace the ... in `{q} = ...` with your answer, then run the cell.",
+    ),
+    "none": (
+        "invalid",
+        "{q} is None. Did the last line of your cell print something instead of storing it? "
+        "Write `{q} = <your answer>`.",
+    ),
+}
+
+
 def _type_problem(question: Question, answer: Answer) -> tuple[Status, str] | None:
     """Placeholder, missing, None and wrong-type answers, before any comparison."""
     q = question.id
-    if answer.kind == "missing":
-        return "unanswered", f"There is no variable {q} yet: run the cell that sets {q}."
-    if answer.kind == "placeholder":
-        return "unanswered", f"Replace the ... in `{q} = ...` with your answer, then run the cell."
-    if answer.kind == "none":
-        return (
-            "invalid",
-            f"{q} is None. Did the last line of your cell print something instead of "
-            f"storing it? Write `{q} = <your answer>`.",
-        )
+    if answer.kind in _NO_ANSWER:
+        status, message = _NO_ANSWER[answer.kind]
+        return status, message.format(q=q)
     wanted = {
         "numeric": "a single number",
         "choice": 'one letter in quotes, e.g. "B"',

@@ -423,12 +423,9 @@ def fit_arrays(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> g = np.repeat(np.arange(10), 15)
-    >>> x = rng.uniform(0, 25, g.size)
-    >>> a, b = rng.normal(0, 8_000, 10), rng.normal(0, 300, 10)
-    >>> y = 60_000 + a[g] + (1_500 + b[g]) * x + rng.normal(0, 5_000, g.size)
+    >>> from simdata import faculty_arrays
+    >>> sample = faculty_arrays(n_departments=10, faculty_per_department=15, seed=0)
+    >>> x, y, g = sample.experience, sample.salary, sample.department
     >>> res = fit_arrays(x, y, g, random="both", reml=False)
     >>> res.blups.shape, res.blup_cov.shape
     ((10, 2), (10, 2, 2))

@@ -28,7 +28,7 @@ from simdata import is_simulated_data
 from . import engine
 from .engine import EngineFit
 from .least_squares import no_pooling_estimates, no_pooling_tables
-from .result import FitArrays, FitResult, ModelError, fixed_table, plural
+from .result import FitArrays, FitResult, ModelError, fixed_table, information_criteria, plural
 
 __all__ = ["MODELS", "fit"]
 
@@ -239,8 +239,7 @@ def fit(
         center=center_value,
         n_obs=n_obs,
         n_groups=n_groups,
-        aic=-2 * tables["loglik"] + 2 * k,
-        bic=-2 * tables["loglik"] + k * math.log(n_obs),
+        **information_criteria(tables["loglik"], k, n_obs),
         boundary=boundary,
         notes=tuple(notes),
         varying=arrays.varying,

@@ -27,6 +27,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import warnings
+from typing import Any
 
 import formulaic
 import numpy as np
@@ -40,6 +42,7 @@ __all__ = [
     "RandomTerm",
     "build_design",
     "keyword_formula",
+    "new_data_matrix",
     "parse_formula",
 ]
 
@@ -421,6 +424,39 @@ def build_design(parsed: ParsedFormula, data: pd.DataFrame) -> Design:
         random_specs=random_specs,
         n_dropped=int((~complete).sum()),
     )
+
+
+def new_data_matrix(spec: Any, data: pd.DataFrame, what: str) -> np.ndarray:
+    """A design matrix for new data from a fitted formulaic spec; new categories are an error.
+
+    Parameters
+    ----------
+    spec : formulaic ModelSpec
+        The spec of a fitted design's fixed or random columns (``Design.fixed_spec``, ...).
+    data : pandas.DataFrame
+        The new data.
+    what : str
+        What the columns are, for the message (``"fixed effects"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The columns for ``data`` (float).
+
+    Raises
+    ------
+    ModelError
+        If the new data cannot make these columns (a new category, a missing column).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            matrix = spec.get_model_matrix(data, na_action="ignore")
+        except Warning as warning:
+            raise ModelError(f"new data do not fit the model's {what}: {warning}") from None
+        except Exception as error:
+            raise ModelError(f"cannot build the {what} for the new data: {error}") from None
+    return np.asarray(matrix, dtype=float)
 
 
 def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:

@@ -34,10 +34,9 @@ import scipy.sparse
 import scipy.special
 import scipy.stats
 
-from .formula import Design, build_design, parse_formula
-from .lmm import _rebuild
+from .formula import Design, build_design, new_data_matrix, parse_formula
 from .lmm_engine import single_threaded
-from .result import ModelError
+from .result import ModelError, information_criteria
 
 __all__ = ["GlmmFit", "fit_glmm"]
 
@@ -92,7 +91,7 @@ class GlmmFit:
 
     def predict(self, new_data: pd.DataFrame, *, random: bool = True) -> np.ndarray:
         """Predicted probabilities; known groups get their own intercept when ``random``."""
-        X = _rebuild(self._design.fixed_spec, new_data, "fixed effects")
+        X = new_data_matrix(self._design.fixed_spec, new_data, "fixed effects")
         eta = X @ self.fixed_effects["estimate"].to_numpy()
         if random:
             where = self.random_effects.index.get_indexer(new_data[self._design.parsed.group])
@@ -429,6 +428,7 @@ def _result(design, nagq, params, dev, hess, u, h, converged) -> GlmmFit:
         )
     if not converged:
         notes.append("The optimiser did not verify its answer; treat the estimates with caution.")
+    loglik = -0.5 * dev
     return GlmmFit(
         formula=design.parsed.formula,
         nAGQ=nagq,
@@ -438,9 +438,8 @@ def _result(design, nagq, params, dev, hess, u, h, converged) -> GlmmFit:
         vcov=pd.DataFrame(cov, index=names, columns=names),
         group_sd=pd.Series({"Intercept": theta}, name="group_sd"),
         correlation=None,
-        loglik=-0.5 * dev,
-        aic=dev + 2.0 * k,
-        bic=dev + k * math.log(design.y.size),
+        loglik=loglik,
+        **information_criteria(loglik, k, design.y.size),
         random_effects=effects,
         group_lines=lines,
         boundary=boundary,

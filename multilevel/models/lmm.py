@@ -17,7 +17,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from typing import Any
 
@@ -26,9 +25,9 @@ import pandas as pd
 import scipy.stats
 
 from . import intervals, lmm_engine
-from .formula import Design, build_design, parse_formula
+from .formula import Design, build_design, new_data_matrix, parse_formula
 from .lrt import LikelihoodRatioTest, one_variance_p_value
-from .result import ModelError
+from .result import ModelError, information_criteria
 
 __all__ = ["FormulaFit", "fit_formula", "likelihood_ratio_test"]
 
@@ -146,12 +145,14 @@ class FormulaFit:
         (3,)
         """
         design = self._internals.design
-        X = _rebuild(design.fixed_spec, new_data, "fixed effects")
+        X = new_data_matrix(design.fixed_spec, new_data, "fixed effects")
         out = X @ self.fixed_effects["estimate"].to_numpy()
         if random:
             if design.parsed.group not in new_data:
                 raise ModelError(f"new_data needs the grouping column {design.parsed.group!r}")
-            Z = np.hstack([_rebuild(s, new_data, "random effects") for s in design.random_specs])
+            Z = np.hstack(
+                [new_data_matrix(s, new_data, "random effects") for s in design.random_specs]
+            )
             where = self.random_effects.index.get_indexer(new_data[design.parsed.group])
             known = where >= 0
             b = self.random_effects.to_numpy()[where[known]]
@@ -226,19 +227,6 @@ def _fit_statsmodels(fit: FormulaFit) -> Any:
             return model.fit(reml=fit.reml, start_params=start, method=["lbfgs"])
         except Exception as error:  # statsmodels/patsy errors: say which call failed
             raise ModelError(f"statsmodels could not fit {parsed.formula!r}: {error}") from None
-
-
-def _rebuild(spec: Any, data: pd.DataFrame, what: str) -> np.ndarray:
-    """A design matrix for new data from a fitted formulaic spec; new categories are an error."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            matrix = spec.get_model_matrix(data, na_action="ignore")
-        except Warning as warning:
-            raise ModelError(f"new data do not fit the model's {what}: {warning}") from None
-        except Exception as error:
-            raise ModelError(f"cannot build the {what} for the new data: {error}") from None
-    return np.asarray(matrix, dtype=float)
 
 
 def _correlation(corr: np.ndarray, names: tuple[str, ...], blocks) -> float | pd.DataFrame | None:
@@ -334,8 +322,7 @@ def result_from(
         correlation=corr,
         residual_sd=est.sigma,
         loglik=loglik,
-        aic=-2.0 * loglik + 2.0 * n_params,
-        bic=-2.0 * loglik + n_params * math.log(pb.n),
+        **information_criteria(loglik, n_params, pb.n),
         random_effects=random_effects,
         group_lines=lines,
         boundary=boundary,

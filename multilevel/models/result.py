@@ -21,7 +21,7 @@ from multilevel import specs, units
 if TYPE_CHECKING:
     from .engine import EngineFit
 
-__all__ = ["FitArrays", "FitResult", "ModelError", "fixed_table", "plural"]
+__all__ = ["FitArrays", "FitResult", "ModelError", "fixed_table", "information_criteria", "plural"]
 
 #: The normal quantile of a 95% Wald interval.
 Z95 = float(scipy.stats.norm.ppf(0.975))
@@ -46,6 +46,34 @@ def plural(word: str) -> str:
     if word.endswith("y") and word[-2:-1] not in "aeiou":
         return word[:-1] + "ies"
     return word if word.endswith("s") else word + "s"
+
+
+def information_criteria(loglik: float, n_params: int, n_obs: int) -> dict[str, float]:
+    """AIC and BIC as lme4 reports them: ``-2 loglik + 2 k`` and ``-2 loglik + k log(n)``.
+
+    Parameters
+    ----------
+    loglik : float
+        The criterion maximised (the REML criterion for a REML fit, as in lme4).
+    n_params : int
+        ``k``: the fixed effects plus the variance parameters (the residual SD included).
+    n_obs : int
+        ``n``: the rows fitted.
+
+    Returns
+    -------
+    dict
+        ``{"aic": ..., "bic": ...}``, to pass on as keywords.
+
+    Examples
+    --------
+    >>> information_criteria(-100.0, 3, 50)["aic"]
+    206.0
+    """
+    return {
+        "aic": -2 * loglik + 2 * n_params,
+        "bic": -2 * loglik + n_params * math.log(n_obs),
+    }
 
 
 def fixed_table(est: np.ndarray, se: np.ndarray) -> pd.DataFrame:
@@ -215,13 +243,7 @@ class FitResult:
         return self._cache["statsmodels"]
 
     def confint(
-        self,
-        method: str = "profile",
-        level: float = 0.95,
-        *,
-        n_boot: int = 500,
-        seed: Any = None,
-        progress: bool = False,
+        self, method: str = "profile", level: float = 0.95, **bootstrap: Any
     ) -> pd.DataFrame:
         """Confidence intervals for the group SDs, the correlation, the residual SD and the fixed effects.
 
@@ -237,8 +259,9 @@ class FitResult:
         method : {"profile", "wald", "bootstrap"}
         level : float
             Coverage, in (0, 1).
-        n_boot, seed, progress
-            For ``method="bootstrap"`` (see :func:`multilevel.models.intervals.confint`).
+        **bootstrap
+            ``n_boot``, ``seed``, ``progress`` for ``method="bootstrap"``, with the defaults
+            of :func:`multilevel.models.intervals.confint` (keyword-only).
 
         Returns
         -------
@@ -264,7 +287,7 @@ class FitResult:
         key = "formula_fit"
         if key not in self._cache:
             self._cache[key] = self._formula_fit()
-        return self._cache[key].confint(method, level, n_boot=n_boot, seed=seed, progress=progress)
+        return self._cache[key].confint(method, level, **bootstrap)
 
     def _formula_fit(self) -> Any:
         """This model as ``ml.fit(formula, data)``: what :meth:`confint` delegates to."""

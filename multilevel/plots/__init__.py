@@ -25,13 +25,11 @@ The functions live in five families; each lesson figure is one call to one of th
 - :mod:`.predictors`: :func:`group_predictor_plot`, :func:`within_between_plot` (group-level
   predictors and within- against between-group effects, for fits from a formula, lesson 7).
 
-Example
--------
->>> import matplotlib.pyplot as plt
->>> import multilevel as ml
+Examples
+--------
+>>> import matplotlib.pyplot as plt, simdata
 >>> from multilevel import plots
->>> from simdata import faculty_salaries
->>> sim = faculty_salaries(seed=1)
+>>> sim = simdata.faculty_salaries(seed=1)
 >>> fig = plots.four_models_plot(sim)                     # the 2x2 graph
 >>> ax = plots.shrinkage_plot(sim, parameter="intercept")  # no pooling -> partial pooling
 >>> plt.close("all")

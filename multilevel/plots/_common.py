@@ -309,9 +309,17 @@ def scatter_groups(
 
 
 def population_reference(
-    ax: Axes, value: float, *, across: str, scale: float, zorder: float, label: str, gid: str
+    ax: Axes,
+    value: float,
+    *,
+    across: str,
+    label: str,
+    gid: str,
+    scale: float = 1.0,
+    zorder: float = 2,
 ) -> Line2D:
-    """A dashed black line at the population ``value``, running ``across`` the x or y axis."""
+    """A dashed black line at the population ``value``, running ``across`` the x or y axis;
+    ``scale`` widens it (:func:`line_width`), ``zorder`` 2 is matplotlib's for lines."""
     draw = ax.axhline if across == "x" else ax.axvline
     return draw(
         value,

@@ -8,13 +8,10 @@ come from :mod:`multilevel.style`. The numbers behind the figures are in
 
 Examples
 --------
->>> import matplotlib.pyplot as plt
->>> import multilevel as ml
->>> from multilevel import plots
->>> from simdata import faculty_salaries
->>> sim = faculty_salaries(seed=1)
+>>> import matplotlib.pyplot as plt, multilevel as ml, simdata
+>>> sim = simdata.faculty_salaries(seed=1)
 >>> res = ml.fit(sim, model="varying_intercepts")
->>> ax = plots.residual_plot(res, sim, against="x", trend=True)
+>>> ax = ml.plots.residual_plot(res, sim, against="x", trend=True)
 >>> plt.close("all")
 """
 
@@ -32,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from multilevel import checking, style
+from multilevel._docstrings import fill
 from multilevel.models import FitResult
 
 from ._common import ONE_COLOR
@@ -78,6 +76,7 @@ def _group_legend(ax: Axes, styles: dict[Any, style.GroupStyle], group: str) -> 
         )
 
 
+@fill
 def residual_plot(
     result: FitResult,
     data: Any,
@@ -100,29 +99,27 @@ def residual_plot(
     Parameters
     ----------
     result : FitResult
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
     against : {"fitted", "x"}
         The horizontal axis: the fitted value (each group's line) or the predictor.
     trend : bool
         Draw each group's least-squares line through its residuals (``against="x"`` only).
-    ax : Axes, optional
+    {ax}
     legend : bool
         A legend of groups (up to 12 groups).
-    title : str, optional
+    {title}
     **kwargs
         Passed on to :meth:`~matplotlib.axes.Axes.scatter` for the points (``alpha=0.3``).
 
     Returns
     -------
     Axes
+        The panel: a point per row, and a dashed line at zero.
 
     Examples
     --------
-    >>> import matplotlib.pyplot as plt
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=2)
+    >>> import matplotlib.pyplot as plt, multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=2)
     >>> ax = residual_plot(ml.fit(sim), sim)
     >>> ax.get_ylabel()
     'Residual ($)'
@@ -178,6 +175,7 @@ def residual_plot(
     return ax
 
 
+@fill
 def qq_plot(
     result: FitResult,
     data: Any = None,
@@ -203,21 +201,21 @@ def qq_plot(
     of : {"residuals", "intercept", "slope"}
         The residuals, or the groups' estimated deviations (``result.random_effects``) in
         their base (intercept) or slope.
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to :meth:`~matplotlib.axes.Axes.scatter` for the points.
 
     Returns
     -------
     Axes
+        The panel: the sorted values against normal quantiles, and the line through the
+        quartiles.
 
     Examples
     --------
-    >>> import matplotlib.pyplot as plt
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=3)
+    >>> import matplotlib.pyplot as plt, multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=3)
     >>> ax = qq_plot(ml.fit(sim), of="intercept")
     >>> ax.get_xlabel()
     'Normal quantile (SDs from the mean)'
@@ -275,6 +273,7 @@ def qq_plot(
     return ax
 
 
+@fill
 def replicates_plot(
     result: FitResult,
     data: Any,
@@ -294,13 +293,11 @@ def replicates_plot(
     Parameters
     ----------
     result : FitResult
-    data : DataFrame or SimulatedData
-        The data ``result`` was fitted to.
+    {fitted_data}
     n_replicates : int
         Number of simulated panels.
-    seed : int, numpy.random.Generator or None
-    ncols : int
-        Panels per row.
+    {seed}
+    {ncols}
     title : str, optional
         The figure's title.
     **kwargs
@@ -310,13 +307,12 @@ def replicates_plot(
     Returns
     -------
     Figure
+        The real data's panel first, then one panel per replicate.
 
     Examples
     --------
-    >>> import matplotlib.pyplot as plt
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=4)
+    >>> import matplotlib.pyplot as plt, multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=4)
     >>> fig = replicates_plot(ml.fit(sim), sim, n_replicates=2, seed=1)
     >>> len(fig.axes)
     3
@@ -378,6 +374,7 @@ def replicates_plot(
     return fig
 
 
+@fill
 def replicate_statistic_plot(
     statistics: pd.Series,
     *,
@@ -396,8 +393,8 @@ def replicate_statistic_plot(
     label : str
         What the statistic is, with its unit, for the axis label (e.g. ``"Skewness of
         salary"``).
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to :meth:`~matplotlib.axes.Axes.hist` for the replicates' bars.
 
@@ -408,12 +405,9 @@ def replicate_statistic_plot(
 
     Examples
     --------
-    >>> import matplotlib.pyplot as plt
-    >>> import multilevel as ml
-    >>> from multilevel import checking
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=5)
-    >>> stats = checking.replicate_statistics(
+    >>> import matplotlib.pyplot as plt, multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=5)
+    >>> stats = ml.checking.replicate_statistics(
     ...     ml.fit(sim), sim, lambda d: d["salary"].skew(), n_replicates=20, seed=1
     ... )
     >>> ax = replicate_statistic_plot(stats, label="Skewness of salary")

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 import simdata
 
 from .. import checking, style, units
+from .._docstrings import fill
 from ..models import FitResult
 from ..pooling import METHODS, typical_errors
 from ._common import (
@@ -56,6 +57,7 @@ def _population_truth(population: Mapping[str, Any], parameter: str) -> float | 
     return None
 
 
+@fill
 def truth_plot(
     result: FitResult,
     truth: simdata.SimulatedData | pd.DataFrame,
@@ -93,20 +95,21 @@ def truth_plot(
     label_groups : bool, optional
         Write each group's name beside its point; default when there are at most
         12 groups.
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to matplotlib's ``Axes.scatter`` for the group estimates.
 
     Returns
     -------
     Axes
+        The panel: each group's estimate against its true value, and the line where the two
+        are equal.
 
-    Example
-    -------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=1)
+    Examples
+    --------
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=1)
     >>> ax = truth_plot(ml.fit(sim, model="varying_both"), sim, parameter="slope")
     """
     points = _truth_points(result, truth, parameter=parameter, population=population, data=data)
@@ -367,6 +370,7 @@ def _label_truth_axes(ax: Axes, result: FitResult, parameter: str) -> None:
 # ---------------------------------------------------------------------------- caterpillar
 
 
+@fill
 def caterpillar_plot(
     result: FitResult,
     *,
@@ -387,20 +391,20 @@ def caterpillar_plot(
         ``"deviation"`` (default) shows each group's difference from the population value
         (the random effect, reference line at 0); ``"estimate"`` shows the group's own
         intercept or slope with the population value as the reference line.
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to matplotlib's ``Axes.scatter`` for the group effects.
 
     Returns
     -------
     Axes
+        The panel: a row per group, sorted by the effect, each with its 95% interval.
 
-    Example
-    -------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> ax = caterpillar_plot(ml.fit(faculty_salaries(seed=1), model="varying_intercepts"))
+    Examples
+    --------
+    >>> import multilevel as ml, simdata
+    >>> ax = caterpillar_plot(ml.fit(simdata.faculty_salaries(seed=1), model="varying_intercepts"))
     """
     check_result(result)
     check_parameter(parameter)
@@ -497,6 +501,7 @@ _ERROR_STYLE: Mapping[str, Mapping[str, Any]] = {
 }
 
 
+@fill
 def pooling_error_plot(
     errors: pd.DataFrame,
     *,
@@ -517,11 +522,10 @@ def pooling_error_plot(
     errors : DataFrame
         From :func:`multilevel.pooling.compare_pooling_errors` (columns ``n``, ``method``,
         ``error`` and, for the axis label, ``parameter`` and ``unit``).
-    log_n : bool
-        Log scale for the group size (useful when sizes span decades).
+    {log_n}
     legend : bool
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to matplotlib's ``Axes.plot`` for each method's line.
 
@@ -530,8 +534,8 @@ def pooling_error_plot(
     Axes
         Each line has gid ``"pooling-error:<method>"``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from multilevel.pooling import compare_pooling_errors
     >>> errors = compare_pooling_errors(
     ...     n_samples=5, seed=1, n_departments=4, faculty_per_department=[2, 5, 10, 40], raise_sd=0

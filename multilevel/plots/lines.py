@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .. import style, units
+from .._docstrings import fill
 from ..models import FitResult
 from ._common import (
     DASHED,
@@ -76,6 +77,7 @@ class FittedLines:
     handles: list[Any] = field(default_factory=list)
 
 
+@fill
 def draw_fitted_lines(
     result: FitResult,
     data: pd.DataFrame | None = None,
@@ -100,24 +102,22 @@ def draw_fitted_lines(
         The data that was fitted (needed for points and, without ``x_range``, the line span).
     x_range : (float, float), optional
         Span of the lines in predictor units; default the range of ``data[result.x]``.
-    show_data : bool
-        Draw the data points.
+    {show_data}
     show_population : bool, optional
         Draw the population line (fixed effects) under the group lines; default on for
         multilevel models, off for no pooling. Complete pooling always shows its one line.
     styles : mapping, optional
         ``{group: GroupStyle}``; default :func:`multilevel.style.group_styles` of all groups.
-    ax : Axes, optional
-        Draw here; default the current axes.
-    **kwargs
-        Passed on to matplotlib's ``Axes.plot`` for each group's line (e.g. ``alpha``).
+    {ax}
+    {line_kwargs}
 
     Returns
     -------
     FittedLines
+        The artists drawn, for :func:`update_fitted_lines` to move.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import matplotlib.pyplot as plt, multilevel as ml
     >>> from simdata import faculty_salaries
     >>> sim = faculty_salaries(seed=1)
@@ -204,8 +204,8 @@ def update_fitted_lines(drawn: FittedLines, result: FitResult) -> FittedLines:
     FittedLines
         ``drawn``, updated in place.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import matplotlib.pyplot as plt, multilevel as ml, simdata
     >>> sim = simdata.faculty_salaries(seed=1)
     >>> drawn = draw_fitted_lines(ml.fit(sim, model="varying_intercepts"), sim.data)
@@ -222,6 +222,7 @@ def update_fitted_lines(drawn: FittedLines, result: FitResult) -> FittedLines:
     return drawn
 
 
+@fill
 def fitted_lines_plot(
     result: FitResult,
     data: Data | None = None,
@@ -247,10 +248,8 @@ def fitted_lines_plot(
         From ``multilevel.fit``.
     data : DataFrame or SimulatedData, optional
         The fitted data, for the points and the span of the lines.
-    ax : Axes, optional
-        Draw here; default the current axes.
-    show_data : bool
-        Draw the data points.
+    {ax}
+    {show_data}
     show_population : bool, optional
         Draw the population line; default on except for no pooling.
     x_range : (float, float), optional
@@ -261,18 +260,17 @@ def fitted_lines_plot(
         Above this many groups the colours only separate groups, so no group legend.
     title : str, optional
         Default: the model's name, e.g. "Varying intercepts: salary by department".
-    **kwargs
-        Passed on to matplotlib's ``Axes.plot`` for each group's line (e.g. ``alpha``).
+    {line_kwargs}
 
     Returns
     -------
     Axes
+        The panel: a line per group, over the data points unless ``show_data=False``.
 
-    Example
-    -------
-    >>> import multilevel as ml
-    >>> from simdata import faculty_salaries
-    >>> sim = faculty_salaries(seed=1)
+    Examples
+    --------
+    >>> import multilevel as ml, simdata
+    >>> sim = simdata.faculty_salaries(seed=1)
     >>> ax = fitted_lines_plot(ml.fit(sim, model="varying_both"), sim)
     """
     check_result(result)
@@ -324,6 +322,7 @@ def _fit_many(
     return out
 
 
+@fill
 def four_models_plot(
     data: Data,
     *,
@@ -346,12 +345,10 @@ def four_models_plot(
     Parameters
     ----------
     data : DataFrame or SimulatedData
-    y, x, group : str, optional
-        Column names (taken from a SimulatedData when not given).
+    {columns}
     results : mapping, optional
         Fits already made, ``{model: FitResult}``; missing models are fitted here.
-    fit_kwargs : mapping, optional
-        Extra keyword arguments for ``multilevel.fit`` (e.g. ``{"reml": False}``).
+    {fit_kwargs}
     show_population : bool
         Draw the population line (dashed black) in the multilevel panels.
     fig : Figure, optional
@@ -368,8 +365,8 @@ def four_models_plot(
     Figure
         Its four axes are ``fig.axes[:4]`` in reading order.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from simdata import faculty_salaries
     >>> fig = four_models_plot(faculty_salaries(seed=1))
     >>> [ax.get_title() for ax in fig.axes[:2]]

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .. import specs, style, units
+from .._docstrings import fill
 from ..models import FitResult
 from ._common import (
     DASHED,
@@ -215,6 +216,7 @@ def _draw_complete_line(ax: Axes, res: FitResult, x_ends: np.ndarray) -> Line2D:
     return line
 
 
+@fill
 def pooling_plot(
     data: Data | None = None,
     *,
@@ -245,8 +247,7 @@ def pooling_plot(
     ----------
     data : DataFrame or SimulatedData, optional
         Needed unless all three fits are passed.
-    y, x, group : str, optional
-        Column names (taken from a SimulatedData when not given).
+    {columns}
     model : str
         The partial-pooling model: ``"varying_intercepts"``, ``"varying_slopes"``,
         ``"varying_both"`` (default) or ``"varying_both_uncorrelated"``; no pooling is fitted to
@@ -255,23 +256,22 @@ def pooling_plot(
         The groups to show; default all.
     complete_pooling, no_pooling, partial_pooling : FitResult, optional
         Fits already made; missing ones are fitted from ``data``.
-    fit_kwargs : mapping, optional
-        Extra keyword arguments for ``multilevel.fit``.
+    {fit_kwargs}
     show_data : bool
         Draw the data points of the groups shown.
-    x_range : (float, float), optional
-        Span of the lines; default the range of the data.
-    ax : Axes, optional
-    title : str, optional
-    **kwargs
-        Passed on to matplotlib's ``Axes.plot`` for each group's no- and partial-pooling line.
+    {x_range}
+    {ax}
+    {title}
+    {pooling_kwargs}
 
     Returns
     -------
     Axes
+        The panel: the complete-pooling line, and each shown group's no- and partial-pooling
+        lines.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from simdata import faculty_salaries
     >>> sim = faculty_salaries(seed=1)
     >>> ax = pooling_plot(sim, groups=["Biology", "Physics", "English"])
@@ -303,6 +303,7 @@ def pooling_plot(
     return ax
 
 
+@fill
 def pooling_grid(
     data: Data | None = None,
     *,
@@ -333,23 +334,21 @@ def pooling_grid(
     ----------
     data, y, x, group, model, groups, complete_pooling, no_pooling, partial_pooling, fit_kwargs
         As in :func:`pooling_plot`.
-    ncols : int
-        Panels per row.
-    x_range : (float, float), optional
-        Span of the lines; default the range of the data.
+    {ncols}
+    {x_range}
     fig : Figure, optional
         Draw into this figure (cleared first).
     figsize : (float, float), optional
-    title : str, optional
-    **kwargs
-        Passed on to matplotlib's ``Axes.plot`` for each group's no- and partial-pooling line.
+    {title}
+    {pooling_kwargs}
 
     Returns
     -------
     Figure
+        A panel per group, smallest group first; grid cells left over are hidden.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from simdata import faculty_salaries
     >>> fig = pooling_grid(faculty_salaries(seed=1))
     >>> len(fig.axes) >= 8
@@ -407,6 +406,7 @@ def _dodge(n: np.ndarray, width: float) -> np.ndarray:
     return out
 
 
+@fill
 def shrinkage_plot(
     data: Data | None = None,
     *,
@@ -435,8 +435,7 @@ def shrinkage_plot(
     ----------
     data : DataFrame or SimulatedData, optional
         Needed unless both fits are passed.
-    y, x, group : str, optional
-        Column names (taken from a SimulatedData when not given).
+    {columns}
     parameter : {"intercept", "slope"}
         Which part of the group lines to show; it must vary in ``model``.
     model : str, optional
@@ -447,14 +446,12 @@ def shrinkage_plot(
         match (separate intercepts, slopes or both).
     no_pooling, partial_pooling : FitResult, optional
         Fits already made.
-    fit_kwargs : mapping, optional
-        Extra keyword arguments for ``multilevel.fit``.
-    log_n : bool
-        Log scale for the group size (useful when sizes span decades, as in the radon data).
+    {fit_kwargs}
+    {log_n}
     legend : bool
         Explain the markers and, for up to 12 groups, the group colours.
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to matplotlib's ``Axes.scatter`` for the estimates (e.g. ``alpha``).
 
@@ -464,8 +461,8 @@ def shrinkage_plot(
         The arrows are annotations in ``ax.texts`` with gid ``"shrinkage-arrow:<group>"``;
         each runs from ``xyann`` (no pooling) to ``xy`` (partial pooling).
 
-    Example
-    -------
+    Examples
+    --------
     >>> from simdata import faculty_salaries
     >>> ax = shrinkage_plot(faculty_salaries(seed=1, faculty_per_department=(3, 30)))
     """
@@ -505,8 +502,6 @@ def shrinkage_plot(
         ax,
         population,
         across="x",
-        scale=1.0,
-        zorder=2,
         label="Population estimate (grand mean)",
         gid="population-estimate",
     )

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from .. import style, units
+from .._docstrings import fill
 from ..models import FitResult
 from ..models.result import plural
 from ._common import DASHED, get_ax, group_noun, legend_key, line_width, marker_size
@@ -112,6 +113,7 @@ def _intercepts(fit: Any, data: pd.DataFrame, predictor: str) -> _Intercepts:
     )
 
 
+@fill
 def group_predictor_plot(
     fit: Any,
     data: pd.DataFrame,
@@ -139,17 +141,18 @@ def group_predictor_plot(
         The data of the fit, with ``predictor`` and the grouping column.
     predictor : str
         A column with one value per group.
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to matplotlib's ``Axes.scatter`` for the group intercepts.
 
     Returns
     -------
     Axes
+        The panel: each group's intercept with ± 1 standard error, and the fitted line.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import multilevel as ml
     >>> from multilevel.datasets import radon
     >>> homes = radon()
@@ -212,6 +215,7 @@ def group_predictor_plot(
     return ax
 
 
+@fill
 def within_between_plot(
     fit: Any,
     data: pd.DataFrame,
@@ -241,17 +245,18 @@ def within_between_plot(
         The data of the fit.
     x, group_mean : str
         The predictor and the column holding its group means.
-    ax : Axes, optional
-    title : str, optional
+    {ax}
+    {title}
     **kwargs
         Passed on to matplotlib's ``Axes.scatter`` for the group means.
 
     Returns
     -------
     Axes
+        The panel: the group means, the between-group line and the within-group line.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import multilevel as ml
     >>> from multilevel.datasets import radon
     >>> homes = radon()

@@ -84,43 +84,62 @@ def sleepstudy(workdir: Path) -> pd.DataFrame:
     return data
 
 
-def cases() -> list[Case]:
-    """The formulas compared with lme4, each by REML and by ML."""
-    lmm = [
-        ("salaries", "salary ~ experience * rank + size + (1 + experience | department)", None),
-        ("salaries", "salary ~ experience + size + (1 | department)", None),
-        ("salaries", "salary ~ experience + rank + (1 + experience || department)", None),
-        ("salaries", "salary ~ experience + (1 | department) + (0 + experience | department)", None),
-        ("salaries", "salary ~ experience + publications + (1 + experience + publications | department)", None),
-        ("salaries", "salary ~ C(rank) + np.log(experience + 1) + (1 | department)",
-         "salary ~ rank + log(experience + 1) + (1 | department)"),
-        ("salaries", "np.log(salary) ~ experience + (1 | department)",
-         "log(salary) ~ experience + (1 | department)"),
-        ("salaries", "salary ~ 0 + experience + rank + (1 | department)", None),
-        ("salaries", "salary ~ experience + (1 + rank | department)", None),
-        ("salaries", "salary ~ experience + (0 + rank | department)", None),
-        ("salaries", "salary ~ rank/experience + (1 | department)", None),
-        ("salaries", "salary ~ C(rank, Treatment('full')) + I(experience**2) + (1 | department)",
-         "salary ~ relevel(factor(rank), 'full') + I(experience^2) + (1 | department)"),
-        ("salaries_na", "salary ~ experience + publications + (1 + experience + publications || department)", None),
-        ("sleepstudy", "Reaction ~ Days + (Days | Subject)", None),
-        ("sleepstudy", "Reaction ~ Days + (Days || Subject)", None),
-        ("sleepstudy", "Reaction ~ 1 + (1 | Subject)", None),
-        ("radon", "log_radon ~ floor + log_uranium + (1 | county)", None),
-        ("radon", "log_radon ~ floor + (1 | county)", None),
-        ("radon", "log_radon ~ floor + log_uranium + (1 + floor | county)", None),
+#: Where lme4 spells one of :data:`FORMULAS` differently (R's functions for numpy's).
+IN_R = {
+    "salary ~ C(rank) + np.log(experience + 1) + (1 | department)":
+        "salary ~ rank + log(experience + 1) + (1 | department)",
+    "np.log(salary) ~ experience + (1 | department)":
+        "log(salary) ~ experience + (1 | department)",
+    "salary ~ C(rank, Treatment('full')) + I(experience**2) + (1 | department)":
+        "salary ~ relevel(factor(rank), 'full') + I(experience^2) + (1 | department)",
+}  # fmt: skip
+
+#: The formulas compared with lme4, by data set.
+FORMULAS = {
+    "salaries": [
+        "salary ~ experience * rank + size + (1 + experience | department)",
+        "salary ~ experience + size + (1 | department)",
+        "salary ~ experience + rank + (1 + experience || department)",
+        "salary ~ experience + (1 | department) + (0 + experience | department)",
+        "salary ~ experience + publications + (1 + experience + publications | department)",
+        "salary ~ C(rank) + np.log(experience + 1) + (1 | department)",
+        "np.log(salary) ~ experience + (1 | department)",
+        "salary ~ 0 + experience + rank + (1 | department)",
+        "salary ~ experience + (1 + rank | department)",
+        "salary ~ experience + (0 + rank | department)",
+        "salary ~ rank/experience + (1 | department)",
+        "salary ~ C(rank, Treatment('full')) + I(experience**2) + (1 | department)",
+    ],
+    "salaries_na": [
+        "salary ~ experience + publications + (1 + experience + publications || department)",
+    ],
+    "sleepstudy": [
+        "Reaction ~ Days + (Days | Subject)",
+        "Reaction ~ Days + (Days || Subject)",
+        "Reaction ~ 1 + (1 | Subject)",
+    ],
+    "radon": [
+        "log_radon ~ floor + log_uranium + (1 | county)",
+        "log_radon ~ floor + (1 | county)",
+        "log_radon ~ floor + log_uranium + (1 + floor | county)",
         # Lesson 7's within- and between-county model (floor_mean: the county mean of floor).
-        ("radon", "log_radon ~ floor + floor_mean + log_uranium + (1 | county)", None),
-    ]  # fmt: skip
+        "log_radon ~ floor + floor_mean + log_uranium + (1 | county)",
+    ],
+}
+
+
+def cases() -> list[Case]:
+    """The formulas compared with lme4, each by REML and by ML (numbered across data sets)."""
+    every = [(dataset, formula) for dataset, formulas in FORMULAS.items() for formula in formulas]
     out = []
-    for i, (dataset, formula, r_formula) in enumerate(lmm):
+    for i, (dataset, formula) in enumerate(every):
         for reml in (True, False):
             out.append(
                 Case(
                     id=f"{dataset}{i}-{'REML' if reml else 'ML'}: {formula}",
                     dataset=dataset,
                     formula=formula,
-                    r_formula=r_formula or formula,
+                    r_formula=IN_R.get(formula, formula),
                     reml=reml,
                 )
             )

@@ -7,11 +7,9 @@ for every student id (``tests/test_exercise_keys.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pandas as pd
 
+from ..data import DATA
 from ..feedback import ExerciseSpec, Mistake, Question, SolveFunction
 
 LETTERS = "ABCDEFGH"
@@ -35,20 +33,17 @@ def exercise_spec(
     module: str,
     title: str,
     questions: tuple[Question, ...],
-    make_data: Callable[[int], Any],
     solve: SolveFunction,
 ) -> ExerciseSpec:
     """The answer key defined in ``module``, named after it (``...keys.lesson2`` -> ``"lesson2"``).
 
     The name is also the notebook's ``metadata["multilevel"]["exercise"]``, so a key module
-    passes its ``__name__`` rather than spelling the name again.
+    passes its ``__name__`` rather than spelling the name again; the student's data come from
+    the public registry under that name (:data:`multilevel.exercises.DATA`).
     """
+    name = module.rpartition(".")[2]
     return ExerciseSpec(
-        name=module.rpartition(".")[2],
-        title=title,
-        questions=questions,
-        make_data=make_data,
-        solve=solve,
+        name=name, title=title, questions=questions, make_data=DATA[name], solve=solve
     )
 
 

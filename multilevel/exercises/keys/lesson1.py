@@ -10,7 +10,6 @@ import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson1 import make_data
 from ._common import choice, exercise_spec, unless_right
 
 FOCUS = "Chemistry"
@@ -176,4 +175,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = exercise_spec(__name__, "Nested data and vocabulary", QUESTIONS, make_data, solve)
+SPEC = exercise_spec(__name__, "Nested data and vocabulary", QUESTIONS, solve)

@@ -10,7 +10,6 @@ import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson2 import make_data
 from ._common import (
     ML_FOR_REML,
     RAW_MEAN,
@@ -166,4 +165,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = exercise_spec(__name__, "Varying intercepts", QUESTIONS, make_data, solve)
+SPEC = exercise_spec(__name__, "Varying intercepts", QUESTIONS, solve)

@@ -10,7 +10,6 @@ import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson3 import make_data
 from ._common import choice, exercise_spec, sd_mistakes
 
 FOCUS = "Chemistry"
@@ -186,4 +185,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = exercise_spec(__name__, "Varying slopes", QUESTIONS, make_data, solve)
+SPEC = exercise_spec(__name__, "Varying slopes", QUESTIONS, solve)

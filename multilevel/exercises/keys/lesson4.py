@@ -10,7 +10,6 @@ import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson4 import make_data
 from ._common import ML_FOR_REML, REML_HINT, choice, exercise_spec, sd_mistakes
 
 QUESTIONS = (
@@ -173,6 +172,5 @@ SPEC = exercise_spec(
     __name__,
     "Varying intercepts and slopes; the likelihood-ratio test",
     QUESTIONS,
-    make_data,
     solve,
 )

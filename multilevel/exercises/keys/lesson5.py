@@ -10,7 +10,6 @@ import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson5 import make_data
 from ._common import RAW_MEAN, SMALLEST_GROUP, choice, exercise_spec, unless_right
 
 QUESTIONS = (
@@ -159,4 +158,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = exercise_spec(__name__, "Partial pooling and shrinkage", QUESTIONS, make_data, solve)
+SPEC = exercise_spec(__name__, "Partial pooling and shrinkage", QUESTIONS, solve)

@@ -10,7 +10,6 @@ import multilevel as ml
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson6 import make_data
 from ._common import choice, exercise_spec
 
 FOCUS = "Chemistry"
@@ -147,6 +146,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = exercise_spec(
-    __name__, "Using a fitted model: prediction and centring", QUESTIONS, make_data, solve
-)
+SPEC = exercise_spec(__name__, "Using a fitted model: prediction and centring", QUESTIONS, solve)

@@ -12,8 +12,8 @@ import pandas as pd
 import multilevel as ml
 from multilevel.models.lmm import FormulaFit
 
+from ..data import URANIUM_MODEL
 from ..feedback import Mistake, Question, Solution
-from ..lesson7 import URANIUM_MODEL, make_data
 from ._common import ML_FOR_REML, REML_HINT, choice, exercise_spec, sd_mistakes, share_mistakes
 
 FLOOR_MODEL = "log_radon ~ floor + (1 | county)"
@@ -233,4 +233,4 @@ def _effect_mistakes(
     }
 
 
-SPEC = exercise_spec(__name__, "Real data: a county-level predictor", QUESTIONS, make_data, solve)
+SPEC = exercise_spec(__name__, "Real data: a county-level predictor", QUESTIONS, solve)

@@ -13,8 +13,8 @@ from scipy.special import expit
 import multilevel as ml
 from simdata import SimulatedData
 
+from ..data import TYPICAL_GPA, TYPICAL_VOLUNTEER
 from ..feedback import Mistake, Question, Solution
-from ..lesson8 import TYPICAL_GPA, TYPICAL_VOLUNTEER, make_data
 from ._common import choice, exercise_spec
 
 FORMULA = "admitted ~ gpa + volunteer + (1 | school)"
@@ -218,6 +218,5 @@ SPEC = exercise_spec(
     __name__,
     "Admitted or not: a logistic model with varying intercepts",
     QUESTIONS,
-    make_data,
     solve,
 )

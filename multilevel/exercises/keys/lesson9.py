@@ -13,7 +13,6 @@ from multilevel import checking
 from simdata import SimulatedData
 
 from ..feedback import Mistake, Question, Solution
-from ..lesson9 import make_data
 from ._common import choice, exercise_spec
 
 N_REPLICATES = 200
@@ -213,4 +212,4 @@ def solve(sim: SimulatedData) -> Solution:
     )
 
 
-SPEC = exercise_spec(__name__, "Checking a model", QUESTIONS, make_data, solve)
+SPEC = exercise_spec(__name__, "Checking a model", QUESTIONS, solve)
