@@ -392,27 +392,46 @@ def test_reading_the_key_scores_nothing(attacked):
 
 
 def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
-    """Whoever runs the grader (root included), nothing in the sandbox may mount or write."""
+    """Whoever runs the grader (root included), nothing in the sandbox may mount or write,
+    nor reach the host user's kernel keyring or make a message queue that outlives it."""
     comm, lib = tmp_path / "c", tmp_path / "lib"
     comm.mkdir()
     lib.mkdir()
     work = tmp_path / "w"
     keys = _sandbox.keys_folder()
+    seccomp = _sandbox.seccomp_fd()
     command = _sandbox.bwrap_command(
-        _sandbox.find_bwrap(), comm=comm, work=work, lib=lib, limits=_sandbox.Limits(), hide=[keys]
+        _sandbox.find_bwrap(),
+        comm=comm,
+        work=work,
+        lib=lib,
+        limits=_sandbox.Limits(),
+        hide=[keys],
+        seccomp=seccomp,
+    )
+    calls = (
+        "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
+        "key = libc.syscall(248, b'user', b'probe', b'v', 1, -4); e1 = ctypes.get_errno(); "
+        "queue = libc.syscall(240, b'/probe', os.O_CREAT | os.O_RDWR, 0o600, None); "
+        "print(key, e1, queue, ctypes.get_errno())"
     )
     probe = (
         "grep CapEff /proc/self/status; "
         f"umount {keys} 2>/dev/null && echo unmounted; ls {keys} | wc -l; "
+        f'{sys.executable} -c "{calls}"; '
         "for d in / /dev /usr /etc /tmp /dev/shm " + f"{work} {comm}; do "
         'touch "$d/probe" 2>/dev/null && echo "writable $d"; done'
     )
-    done = subprocess.run([*command, "sh", "-c", probe], capture_output=True, text=True)
+    done = subprocess.run(
+        [*command, "sh", "-c", probe], capture_output=True, text=True, pass_fds=(seccomp,)
+    )
+    os.close(seccomp)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["CapEff:", "0000000000000000"], lines
     assert "unmounted" not in lines and lines[1] == "0", lines  # the keys stay hidden
-    writable = sorted(line.split()[1] for line in lines[2:])
+    assert lines[2].split() == ["-1", "1", "-1", "1"], lines  # add_key, mq_open: EPERM
+    writable = sorted(line.split()[1] for line in lines[3:])
     assert writable == sorted(["/tmp", "/dev/shm", str(work), str(comm)]), lines
 
 
@@ -489,38 +508,80 @@ if {ipc}:
     ctypes.CDLL(None).shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
 """
 
+TAMPER = """\
+import os, resource
+server = os.getppid()  # the fork server: every later kernel would inherit what is set here
+resource.prlimit(server, resource.RLIMIT_CPU, (2, resource.prlimit(server, resource.RLIMIT_CPU)[1]))
+os.setpriority(os.PRIO_PROCESS, server, 15)
+for folder in ("/tmp", "/dev/shm", "."):
+    os.setxattr(folder, "user.planted", b"1")
+    os.chmod(folder, 0o701)
+"""
+
+NEST = """\
+import os
+from ipykernel.kernelapp import IPKernelApp
+sockets = os.path.dirname(IPKernelApp.instance().connection_file)  # a host folder
+here = os.open(sockets, os.O_RDONLY)
+for _ in range(3000):  # deeper than Python's recursion limit
+    os.mkdir("a", dir_fd=here)
+    deeper = os.open("a", os.O_RDONLY, dir_fd=here)
+    os.close(here)
+    here = deeper
+"""
+
+RENAME = """\
+import os
+work = os.getcwd()
+os.rename(os.path.dirname(work), os.path.dirname(work) + "-moved")
+os.makedirs(work)
+open(os.path.join(work, "planted.py"), "w").write("PLANTED = True")
+"""
+
 OBSERVE = """\
-import glob, os
+import glob, os, resource
 seen = [p for p in ("planted.py", "locked", "/tmp/planted.py", "/dev/shm/planted.py")
         if os.path.lexists(p)]
 seen += ["startup file ran"] if "PLANTED" in globals() else []
 seen += [p for p in glob.glob("/proc/[0-9]*/cmdline") if b"{mark}" in open(p, "rb").read()]
 seen += open("/proc/sysvipc/shm").readlines()[1:]
+seen += [f for f in ("/tmp", "/dev/shm", ".") if os.listxattr(f) or os.stat(f).st_mode & 0o777 != 0o755]
+seen += ["server changed"] if resource.getrlimit(resource.RLIMIT_CPU)[0] != 300 else []
+seen += ["server changed"] if os.getpriority(os.PRIO_PROCESS, 0) != 0 else []
 assert not seen, seen
-assert os.getpid() > 3 or {fresh}, "not the planter's sandbox: pid 3 is a fresh sandbox's"
+# A fresh sandbox's first kernel is its pid 3 (after bwrap's init and the fork server).
+assert (os.getpid() == 3) == {fresh}, ("fresh" if {fresh} else "reused") + " sandbox expected"
 """
 
 
 @pytest.mark.slow
 def test_a_sandbox_serves_the_next_notebook_only_once_it_is_as_new(installed, tmp_path):
-    # One job: each notebook runs in the sandbox the one before it used, once reset. The
-    # observers fail a cell if anything a planter left is still there; the second planter
-    # leaves a System V segment, which the reset cannot remove, so its sandbox is replaced.
+    # One job: a notebook runs in the sandbox the one before it used, once reset, or in a fresh
+    # one when the reset could not make it as new. Each observer fails a cell if anything the
+    # notebook before it left is still there, or if the sandbox was (not) replaced as expected.
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
-    for name, cell in (
-        ("a_plant.ipynb", PLANT.format(mark=MARK, ipc=False)),
-        ("b_observe.ipynb", OBSERVE.format(mark=MARK, fresh=False)),
-        ("c_plant.ipynb", PLANT.format(mark=MARK, ipc=True)),
-        ("d_observe.ipynb", OBSERVE.format(mark=MARK, fresh=True)),
-    ):
+    cells = {
+        "a_plant.ipynb": PLANT.format(mark=MARK, ipc=False),  # all undone by the reset
+        "b_observe.ipynb": OBSERVE.format(mark=MARK, fresh=False),
+        "c_plant.ipynb": PLANT.format(mark=MARK, ipc=True),  # System V IPC: replaced
+        "d_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
+        "e_tamper.ipynb": TAMPER,  # the server's limits changed: replaced
+        "f_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
+        "g_nest.ipynb": NEST,  # removed from the host folder
+        "h_observe.ipynb": OBSERVE.format(mark=MARK, fresh=False),
+        "i_rename.ipynb": RENAME,  # the mounts moved: replaced
+        "j_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
+    }
+    for name, cell in cells.items():
         (subs / name).write_text(notebook([f"STUDENT_ID = {name[:1]!r}", cell]))
-    result = grade(installed, subs, out, "--jobs", "1")
+    result = grade(installed, subs, out, "--jobs", "1", "--cpu-seconds", "300")
     assert result.returncode == 0, result.stderr
     rows = rows_of(out)
-    for name in ("a_plant.ipynb", "c_plant.ipynb", "b_observe.ipynb", "d_observe.ipynb"):
+    for name in cells:
         assert rows[name]["status"] == "unanswered", rows[name]  # no cell failed
     assert leftover_processes() == []
+    assert not list(_sandbox.scratch_base().glob("run-*"))  # deep folders removed too
 
 
 @pytest.mark.slow

@@ -168,6 +168,8 @@ class ForkServer:
         Working folder of the zygote.
     reply_bytes : int
         Largest message read from a kernel; a larger one is dropped (as if never sent).
+    pass_fds : tuple of int
+        File descriptors the zygote's command inherits (bwrap's ``--seccomp`` program).
     """
 
     MODULE = "_multilevel_grade_zygote"
@@ -181,8 +183,10 @@ class ForkServer:
         preexec: Any = None,
         cwd: Path | None = None,
         reply_bytes: int = 8 * 1024 * 1024,
+        pass_fds: tuple[int, ...] = (),
     ) -> None:
         self.lib, self.env, self.reply_bytes = lib, dict(env), reply_bytes
+        self.pass_fds = pass_fds
         self.sandbox, self.preexec, self.cwd = sandbox, preexec, cwd or lib
         self.process: asyncio.subprocess.Process | None = None
         self.lock = asyncio.Lock()
@@ -201,6 +205,7 @@ class ForkServer:
             env=self.env,
             start_new_session=True,
             preexec_fn=self.preexec,
+            pass_fds=self.pass_fds,
             limit=1 << 16,
         )
         try:

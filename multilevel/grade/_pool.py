@@ -3,10 +3,11 @@
 Starting a sandbox costs about 1.5 CPU seconds (its fork server imports ipykernel, numpy,
 pandas, scipy and the course), several times what grading a good notebook costs. So each job
 keeps its sandbox and, after every kernel (a submission's own run and its variant run), asks
-its fork server to reset it: every process but the server killed and gone, the working folder,
-``/tmp`` and ``/dev/shm`` emptied, no System V IPC object left. The grader then empties the
-socket folder, the one host folder the sandbox can write. A sandbox whose server does not
-answer, or is not clean after the reset, is stopped and replaced by a fresh one.
+its fork server to reset it (``_zygote``: every process but the server killed and gone, the
+writable folders emptied and as they were, the mounts and the server's own limits and
+scheduling unchanged, no System V IPC object left). The grader then empties the socket folder,
+the one host folder the sandbox can write, and restores its mode. A sandbox whose server does
+not answer, or is not clean after the reset, is stopped and replaced by a fresh one.
 
 What a notebook can reach is the same as with a sandbox per submission: the next notebook
 starts from the server's untouched memory (each kernel is a fresh fork of it) and from empty
@@ -17,6 +18,7 @@ can kill a notebook's leftovers, so each gets a fresh server as before.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ from pathlib import Path
 from ._kernel import ForkServer, KernelStartError, within
 from ._sandbox import remove_tree
 
+#: Mode of a sandbox's socket folder on the host.
+COMM_MODE = 0o700
 #: Seconds a fork server may take to reset its sandbox before the sandbox is replaced.
 RESET_TIMEOUT = 15.0
 
@@ -42,34 +46,28 @@ class Sandbox:
         The kernels' working folder (a path inside the sandbox).
     comm : Path
         Host folder for the kernels' connection files and sockets.
-    wipe : tuple of str
-        Folders inside the sandbox that a reset empties; empty for an unconfined server,
-        which is never reused.
+    reusable : bool
+        Whether the server can reset its sandbox (a bwrap sandbox); an unconfined server is
+        never reused.
     """
 
     server: ForkServer
     scratch: Path
     work: Path
     comm: Path
-    wipe: tuple[str, ...] = ()
+    reusable: bool = False
 
     async def reset(self) -> bool:
         """Make the sandbox ready for another kernel; False if it cannot be trusted to be."""
-        if not self.wipe:
+        if not self.reusable:
             return False
         try:
-            answer = await within(
-                self.server.request({"op": "reset", "wipe": list(self.wipe)}), RESET_TIMEOUT
-            )
+            answer = await within(self.server.request({"op": "reset"}), RESET_TIMEOUT)
         except (KernelStartError, TimeoutError):
             return False
         if answer.get("clean") is not True:
             return False
-        try:
-            await asyncio.to_thread(_empty_host_folder, self.comm)
-        except OSError:
-            return False
-        return True
+        return await asyncio.to_thread(_restore_host_folder, self.comm)
 
     async def stop(self) -> None:
         """Stop the server (and with it every process of the sandbox); remove the folders."""
@@ -77,12 +75,22 @@ class Sandbox:
         await asyncio.to_thread(remove_tree, self.scratch)
 
 
-def _empty_host_folder(folder: Path) -> None:
-    for entry in list(folder.iterdir()):
-        if entry.is_dir() and not entry.is_symlink():
-            remove_tree(entry)
-        else:
-            entry.unlink()
+def _restore_host_folder(folder: Path) -> bool:
+    """Empty the socket folder (the one host folder a sandbox can write), and give it back
+    its mode and no extended attributes; False if that cannot be done."""
+    try:
+        for entry in list(folder.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                if not remove_tree(entry):
+                    return False
+            else:
+                entry.unlink()
+        folder.chmod(COMM_MODE)
+        for name in os.listxattr(folder) if hasattr(os, "listxattr") else []:
+            os.removexattr(folder, name)
+        return (folder.stat().st_mode & 0o7777) == COMM_MODE
+    except OSError:
+        return False
 
 
 class SandboxPool:
@@ -118,4 +126,4 @@ class SandboxPool:
             await sandbox.stop()
 
 
-__all__ = ["RESET_TIMEOUT", "Sandbox", "SandboxPool"]
+__all__ = ["COMM_MODE", "RESET_TIMEOUT", "Sandbox", "SandboxPool"]

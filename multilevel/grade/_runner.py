@@ -22,9 +22,9 @@ from ._kernel import (
     kernel_environment,
     run_notebook,
 )
-from ._pool import Sandbox, SandboxPool
+from ._pool import COMM_MODE, Sandbox, SandboxPool
 from ._results import SubmissionResult
-from ._sandbox import Limits, bwrap_command, remove_tree
+from ._sandbox import Limits, bwrap_command, remove_tree, seccomp_fd
 from ._scoring import Grader, zero
 from ._submissions import Submission
 
@@ -172,14 +172,21 @@ class Runner:
         s = self.settings
         scratch = Path(tempfile.mkdtemp(prefix="s-", dir=s.run_dir))
         comm, work = scratch / "c", scratch / "w"
-        comm.mkdir()
+        comm.mkdir(mode=COMM_MODE)
+        seccomp = seccomp_fd() if s.bwrap is not None else None
         if s.bwrap is not None:
-            tmp, cwd, wipe = Path("/tmp"), scratch, (str(work), "/tmp", "/dev/shm")
+            tmp, cwd, reusable = Path("/tmp"), scratch, True
             sandbox = bwrap_command(
-                s.bwrap, comm=comm, work=work, lib=s.lib, limits=s.limits, hide=list(s.hide)
+                s.bwrap,
+                comm=comm,
+                work=work,
+                lib=s.lib,
+                limits=s.limits,
+                hide=list(s.hide),
+                seccomp=seccomp,
             )
         else:
-            tmp, cwd, wipe, sandbox = scratch / "t", work, (), None
+            tmp, cwd, reusable, sandbox = scratch / "t", work, False, None
             work.mkdir()
             tmp.mkdir()
         env = kernel_environment(os.environ, lib=s.lib, home=work, tmp=tmp)
@@ -190,13 +197,17 @@ class Runner:
             preexec=s.limits.apply,
             cwd=cwd,
             reply_bytes=s.limits.reply_mb * _MB,
+            pass_fds=() if seccomp is None else (seccomp,),
         )
         try:
             await server.start()
         except BaseException:
             await asyncio.to_thread(remove_tree, scratch)
             raise
-        return Sandbox(server, scratch, work, comm, wipe)
+        finally:
+            if seccomp is not None:
+                os.close(seccomp)
+        return Sandbox(server, scratch, work, comm, reusable)
 
     async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
         """Run the notebook once in a pooled sandbox; a kernel that cannot start is retried once
