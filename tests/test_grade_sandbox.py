@@ -394,15 +394,13 @@ def test_reading_the_key_scores_nothing(attacked):
 def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
     """Whoever runs the grader (root included), nothing in the sandbox may mount or write,
     nor reach the host user's kernel keyring or make a message queue that outlives it."""
-    comm, lib = tmp_path / "c", tmp_path / "lib"
-    comm.mkdir()
+    lib = tmp_path / "lib"
     lib.mkdir()
     work = tmp_path / "w"
     keys = _sandbox.keys_folder()
     seccomp = _sandbox.seccomp_fd()
     command = _sandbox.bwrap_command(
         _sandbox.find_bwrap(),
-        comm=comm,
         work=work,
         lib=lib,
         limits=_sandbox.Limits(),
@@ -419,8 +417,9 @@ def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
         "grep CapEff /proc/self/status; "
         f"umount {keys} 2>/dev/null && echo unmounted; ls {keys} | wc -l; "
         f'{sys.executable} -c "{calls}"; '
-        "for d in / /dev /usr /etc /tmp /dev/shm " + f"{work} {comm}; do "
-        'touch "$d/probe" 2>/dev/null && echo "writable $d"; done'
+        "for d in / /dev /usr /etc /tmp /dev/shm "
+        + f"{work} {_sandbox.SOCKETS} {tmp_path} {REPO}; do "
+        'touch "$d/probe" 2>/dev/null && echo "writable $d"; done; true'
     )
     done = subprocess.run(
         [*command, "sh", "-c", probe], capture_output=True, text=True, pass_fds=(seccomp,)
@@ -432,7 +431,10 @@ def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
     assert "unmounted" not in lines and lines[1] == "0", lines  # the keys stay hidden
     assert lines[2].split() == ["-1", "1", "-1", "1"], lines  # add_key, mq_open: EPERM
     writable = sorted(line.split()[1] for line in lines[3:])
-    assert writable == sorted(["/tmp", "/dev/shm", str(work), str(comm)]), lines
+    # tmp_path lies below the sandbox's private /tmp: written there, never on the host.
+    private = ["/tmp", "/dev/shm", str(work), str(_sandbox.SOCKETS), str(tmp_path)]
+    assert writable == sorted(private), lines
+    assert list(tmp_path.rglob("probe")) == [] and not (REPO / "probe").exists()
 
 
 @pytest.mark.slow
@@ -521,7 +523,7 @@ for folder in ("/tmp", "/dev/shm", "."):
 NEST = """\
 import os
 from ipykernel.kernelapp import IPKernelApp
-sockets = os.path.dirname(IPKernelApp.instance().connection_file)  # a host folder
+sockets = os.path.dirname(IPKernelApp.instance().connection_file)  # once a host folder
 here = os.open(sockets, os.O_RDONLY)
 for _ in range(3000):  # deeper than Python's recursion limit
     os.mkdir("a", dir_fd=here)
@@ -568,8 +570,8 @@ def test_a_sandbox_serves_the_next_notebook_only_once_it_is_as_new(installed, tm
         "d_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
         "e_tamper.ipynb": TAMPER,  # the server's limits changed: replaced
         "f_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
-        "g_nest.ipynb": NEST,  # removed from the host folder
-        "h_observe.ipynb": OBSERVE.format(mark=MARK, fresh=False),
+        "g_nest.ipynb": NEST,  # too deep to empty: replaced
+        "h_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
         "i_rename.ipynb": RENAME,  # the mounts moved: replaced
         "j_observe.ipynb": OBSERVE.format(mark=MARK, fresh=True),
     }

@@ -24,7 +24,6 @@ from typing import Any
 import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.connect import write_connection_file
 
 #: Module name the capture helper is importable under inside the kernel.
 CAPTURE_MODULE = "_multilevel_grade_capture"
@@ -170,6 +169,9 @@ class ForkServer:
         Largest message read from a kernel; a larger one is dropped (as if never sent).
     pass_fds : tuple of int
         File descriptors the zygote's command inherits (bwrap's ``--seccomp`` program).
+    sockets : Path
+        Folder of the kernels' connection file and sockets, as the kernels see it; the grader
+        reaches it there too unless :meth:`reach_sockets_through` says otherwise.
     """
 
     MODULE = "_multilevel_grade_zygote"
@@ -184,16 +186,20 @@ class ForkServer:
         cwd: Path | None = None,
         reply_bytes: int = 8 * 1024 * 1024,
         pass_fds: tuple[int, ...] = (),
+        sockets: Path | None = None,
     ) -> None:
         self.lib, self.env, self.reply_bytes = lib, dict(env), reply_bytes
         self.pass_fds = pass_fds
+        self.sockets = sockets or lib
+        self.client_sockets = str(self.sockets)  # the same folder, as the grader reaches it
+        self.sockets_fd: int | None = None
         self.sandbox, self.preexec, self.cwd = sandbox, preexec, cwd or lib
         self.process: asyncio.subprocess.Process | None = None
         self.lock = asyncio.Lock()
 
     async def start(self, timeout: float = 120.0) -> None:
         """Start the zygote and wait until it has imported everything."""
-        command = [sys.executable, "-m", self.MODULE]
+        command = [sys.executable, "-m", self.MODULE, "--sockets", str(self.sockets)]
         if self.sandbox is not None:
             command = [*self.sandbox, *command, "--sandboxed"]
         self.process = await asyncio.create_subprocess_exec(
@@ -216,6 +222,16 @@ class ForkServer:
         if not ready:
             await self.close()
             raise KernelStartError("the kernel fork server did not start")
+
+    def reach_sockets_through(self, pid: int) -> None:
+        """Reach the sockets folder as process ``pid`` (the sandbox's first) sees it.
+
+        The folder is a tmpfs private to the sandbox; the grader keeps it open through
+        ``/proc/PID/root`` and connects through ``/proc/self/fd/N``, a path short enough for
+        Unix sockets wherever the sandbox lives.
+        """
+        self.sockets_fd = os.open(f"/proc/{pid}/root{self.sockets}", os.O_RDONLY | os.O_DIRECTORY)
+        self.client_sockets = f"/proc/self/fd/{self.sockets_fd}"
 
     async def request(self, message: Mapping[str, Any]) -> dict:
         """Send one request and return the answer (KernelStartError if the server is gone)."""
@@ -244,6 +260,9 @@ class ForkServer:
     async def close(self) -> None:
         """Stop the zygote; in a sandbox this ends every process the notebook started."""
         process, self.process = self.process, None
+        if self.sockets_fd is not None:
+            os.close(self.sockets_fd)
+            self.sockets_fd = None
         if process is None or process.returncode is not None:
             return
         try:
@@ -257,26 +276,39 @@ class ForkServer:
             await process.wait()
 
 
+def _connection(sockets: str, key: str) -> dict[str, Any]:
+    """A kernel's connection information: IPC sockets ``k-1`` ... ``k-5`` in ``sockets``."""
+    ports = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+    return {
+        **{port: number for number, port in enumerate(ports, start=1)},
+        "ip": f"{sockets}/k",
+        "transport": "ipc",
+        "key": key,
+        "signature_scheme": "hmac-sha256",
+        "kernel_name": "",
+    }
+
+
 async def _start_kernel(
-    workdir: Path, comm: Path, fork_server: ForkServer, variant: str | None
+    workdir: Path, fork_server: ForkServer, variant: str | None
 ) -> tuple[Any, Any]:
-    """Fork a kernel in ``workdir`` with its sockets in ``comm``; returns (handle, client)."""
-    # IPC sockets: local-only, fast, and reachable through the sandbox's one shared folder.
-    sockets = comm / "k"
-    connection = comm / "kernel.json"
-    if len(str(sockets)) >= _MAX_SOCKET_PATH:
-        raise KernelStartError(f"the grader's scratch path {str(comm)!r} is too long for sockets")
-    write_connection_file(str(connection), transport="ipc", ip=str(sockets))
+    """Fork a kernel in ``workdir`` with its sockets in the server's folder; (handle, client)."""
+    # IPC sockets: local-only and fast; one kernel at a time uses a server's folder.
+    if len(fork_server.client_sockets) >= _MAX_SOCKET_PATH:
+        raise KernelStartError(
+            f"the grader's scratch path {fork_server.client_sockets!r} is too long for sockets"
+        )
+    key = os.urandom(32).hex()
     pid = await fork_server.fork(
         {
-            "connection_file": str(connection),
+            "connection": _connection(str(fork_server.sockets), key),
             "cwd": str(workdir),
             "ipython_dir": str(workdir / ".ipython"),
             "variant": variant,
         }
     )
     client = AsyncKernelClient(context=_client_context(fork_server.reply_bytes))
-    client.load_connection_file(str(connection))
+    client.load_connection_info(_connection(fork_server.client_sockets, key))
     return _ForkedKernel(fork_server, pid), client
 
 
@@ -405,7 +437,6 @@ async def run_notebook(
     *,
     names: Sequence[str],
     workdir: Path,
-    comm: Path,
     fork_server: ForkServer,
     cell_timeout: float,
     notebook_timeout: float,
@@ -422,8 +453,6 @@ async def run_notebook(
         Variables to capture after every cell (the question variables, ``STUDENT_ID``).
     workdir : Path
         Current directory of the kernel (inside its sandbox).
-    comm : Path
-        Folder for the connection file and sockets, shared with the sandbox.
     fork_server : ForkServer
         The (sandboxed) server the kernel is forked from.
     cell_timeout, notebook_timeout : float
@@ -445,7 +474,7 @@ async def run_notebook(
 
     Examples
     --------
-    >>> report = await run_notebook(["q1 = 1 + 1"], names=["q1"], workdir=work, comm=comm,
+    >>> report = await run_notebook(["q1 = 1 + 1"], names=["q1"], workdir=work,
     ...     fork_server=server, cell_timeout=10, notebook_timeout=30)  # doctest: +SKIP
     >>> report.answers["q1"]["value"]  # doctest: +SKIP
     2.0
@@ -455,7 +484,7 @@ async def run_notebook(
     kernel: Any = None
     try:
         try:
-            kernel, kc = await _start_kernel(workdir, comm, fork_server, variant)
+            kernel, kc = await _start_kernel(workdir, fork_server, variant)
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
             await kc.wait_for_ready(timeout=start_timeout)
         except KernelStartError:
@@ -478,11 +507,6 @@ async def run_notebook(
             kc.context.destroy(linger=0)
         if kernel is not None:
             await kernel.kill()
-        for leftover in [*comm.glob("k-*"), comm / "kernel.json"]:
-            try:
-                leftover.unlink()
-            except OSError:
-                pass
     return ExecutionReport(
         answers=run.answers,
         n_cells=len(sources),

@@ -5,9 +5,8 @@ pandas, scipy and the course), several times what grading a good notebook costs.
 keeps its sandbox and, after every kernel (a submission's own run and its variant run), asks
 its fork server to reset it (``_zygote``: every process but the server killed and gone, the
 writable folders emptied and as they were, the mounts and the server's own limits and
-scheduling unchanged, no System V IPC object left). The grader then empties the socket folder,
-the one host folder the sandbox can write, and restores its mode. A sandbox whose server does
-not answer, or is not clean after the reset, is stopped and replaced by a fresh one.
+scheduling unchanged, no System V IPC object left). A sandbox whose server does not answer, or
+is not clean after the reset, is stopped and replaced by a fresh one.
 
 What a notebook can reach is the same as with a sandbox per submission: the next notebook
 starts from the server's untouched memory (each kernel is a fresh fork of it) and from empty
@@ -18,7 +17,6 @@ can kill a notebook's leftovers, so each gets a fresh server as before.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +24,6 @@ from pathlib import Path
 from ._kernel import ForkServer, KernelStartError, within
 from ._sandbox import remove_tree
 
-#: Mode of a sandbox's socket folder on the host.
-COMM_MODE = 0o700
 #: Seconds a fork server may take to reset its sandbox before the sandbox is replaced.
 RESET_TIMEOUT = 15.0
 
@@ -44,8 +40,6 @@ class Sandbox:
         Host folder holding everything of this sandbox; removed when it stops.
     work : Path
         The kernels' working folder (a path inside the sandbox).
-    comm : Path
-        Host folder for the kernels' connection files and sockets.
     reusable : bool
         Whether the server can reset its sandbox (a bwrap sandbox); an unconfined server is
         never reused.
@@ -54,7 +48,6 @@ class Sandbox:
     server: ForkServer
     scratch: Path
     work: Path
-    comm: Path
     reusable: bool = False
 
     async def reset(self) -> bool:
@@ -65,32 +58,12 @@ class Sandbox:
             answer = await within(self.server.request({"op": "reset"}), RESET_TIMEOUT)
         except (KernelStartError, TimeoutError):
             return False
-        if answer.get("clean") is not True:
-            return False
-        return await asyncio.to_thread(_restore_host_folder, self.comm)
+        return answer.get("clean") is True
 
     async def stop(self) -> None:
         """Stop the server (and with it every process of the sandbox); remove the folders."""
         await self.server.close()
         await asyncio.to_thread(remove_tree, self.scratch)
-
-
-def _restore_host_folder(folder: Path) -> bool:
-    """Empty the socket folder (the one host folder a sandbox can write), and give it back
-    its mode and no extended attributes; False if that cannot be done."""
-    try:
-        for entry in list(folder.iterdir()):
-            if entry.is_dir() and not entry.is_symlink():
-                if not remove_tree(entry):
-                    return False
-            else:
-                entry.unlink()
-        folder.chmod(COMM_MODE)
-        for name in os.listxattr(folder) if hasattr(os, "listxattr") else []:
-            os.removexattr(folder, name)
-        return (folder.stat().st_mode & 0o7777) == COMM_MODE
-    except OSError:
-        return False
 
 
 class SandboxPool:
@@ -126,4 +99,4 @@ class SandboxPool:
             await sandbox.stop()
 
 
-__all__ = ["COMM_MODE", "RESET_TIMEOUT", "Sandbox", "SandboxPool"]
+__all__ = ["RESET_TIMEOUT", "Sandbox", "SandboxPool"]

@@ -22,9 +22,9 @@ from ._kernel import (
     kernel_environment,
     run_notebook,
 )
-from ._pool import COMM_MODE, Sandbox, SandboxPool
+from ._pool import Sandbox, SandboxPool
 from ._results import SubmissionResult
-from ._sandbox import Limits, bwrap_command, remove_tree, seccomp_fd
+from ._sandbox import SOCKETS, Limits, bwrap_command, remove_tree, sandbox_pid, seccomp_fd
 from ._scoring import Grader, zero
 from ._submissions import Submission
 
@@ -171,43 +171,51 @@ class Runner:
         """A new fork server, in its own sandbox unless the run is unconfined."""
         s = self.settings
         scratch = Path(tempfile.mkdtemp(prefix="s-", dir=s.run_dir))
-        comm, work = scratch / "c", scratch / "w"
-        comm.mkdir(mode=COMM_MODE)
-        seccomp = seccomp_fd() if s.bwrap is not None else None
+        work = scratch / "w"
+        seccomp = info = info_write = command = None
         if s.bwrap is not None:
-            tmp, cwd, reusable = Path("/tmp"), scratch, True
-            sandbox = bwrap_command(
+            tmp, cwd, sockets = Path("/tmp"), scratch, SOCKETS
+            seccomp, (info, info_write) = seccomp_fd(), os.pipe()
+            command = bwrap_command(
                 s.bwrap,
-                comm=comm,
                 work=work,
                 lib=s.lib,
                 limits=s.limits,
                 hide=list(s.hide),
                 seccomp=seccomp,
+                info=info_write,
             )
         else:
-            tmp, cwd, reusable, sandbox = scratch / "t", work, False, None
-            work.mkdir()
-            tmp.mkdir()
-        env = kernel_environment(os.environ, lib=s.lib, home=work, tmp=tmp)
+            tmp, cwd, sockets = scratch / "t", work, scratch / "c"
+            for folder in (work, tmp, sockets):
+                folder.mkdir(mode=0o700)
         server = ForkServer(
             s.lib,
-            env,
-            sandbox=sandbox,
+            kernel_environment(os.environ, lib=s.lib, home=work, tmp=tmp),
+            sandbox=command,
             preexec=s.limits.apply,
             cwd=cwd,
             reply_bytes=s.limits.reply_mb * _MB,
-            pass_fds=() if seccomp is None else (seccomp,),
+            pass_fds=tuple(fd for fd in (seccomp, info_write) if fd is not None),
+            sockets=sockets,
         )
         try:
             await server.start()
-        except BaseException:
+            if info is not None:
+                os.close(info_write)
+                info_write = None  # so that reading the information ends if bwrap dies
+                server.reach_sockets_through(await asyncio.to_thread(sandbox_pid, info))
+        except BaseException as error:
+            await server.close()
             await asyncio.to_thread(remove_tree, scratch)
+            if isinstance(error, OSError):  # bwrap said nothing, or /proc/PID/root is closed
+                raise KernelStartError(f"the sandbox's sockets are out of reach: {error}") from None
             raise
         finally:
-            if seccomp is not None:
-                os.close(seccomp)
-        return Sandbox(server, scratch, work, comm, reusable)
+            for fd in (seccomp, info, info_write):
+                if fd is not None:
+                    os.close(fd)
+        return Sandbox(server, scratch, work, reusable=command is not None)
 
     async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
         """Run the notebook once in a pooled sandbox; a kernel that cannot start is retried once
@@ -221,7 +229,6 @@ class Runner:
                     list(sub.sources),
                     names=self.names,
                     workdir=sandbox.work,
-                    comm=sandbox.comm,
                     fork_server=sandbox.server,
                     cell_timeout=s.cell_timeout,
                     notebook_timeout=s.notebook_timeout,

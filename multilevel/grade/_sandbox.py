@@ -6,9 +6,9 @@ Every submission runs in its own ``bwrap`` sandbox (the tool Flatpak uses):
   and nothing else of the host is visible (not the submissions, not the output folder, not the
   instructor's home, not the grader's HMAC key);
 - the answer keys (``multilevel/exercises/keys``) are hidden under an empty folder;
-- the kernel's working folder, ``/tmp``, ``/dev/shm`` and its home are private, size-limited
-  tmpfs mounts; the only host folder it can write is its own connection folder (the Jupyter
-  sockets); everything else, bwrap's own root folder included, is read-only;
+- the kernel's working folder, ``/tmp``, ``/dev/shm``, its home and its Jupyter sockets
+  (:data:`SOCKETS`) are private, size-limited tmpfs mounts; everything else, bwrap's own root
+  folder included, is read-only, and no host folder is writable;
 - no kernel keyrings and no POSIX message queues (a seccomp filter, :func:`seccomp_program`);
 - no capabilities (``--cap-drop ALL``): a grader run as root would otherwise hand the notebook
   every capability, enough to unmount the hidden keys or remount the course read-write;
@@ -24,13 +24,16 @@ SIGKILL leaves nothing for longer than that).
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import select
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,22 +146,26 @@ def _readonly_roots(lib: Path) -> list[Path]:
     return roots
 
 
+#: The kernels' connection file and sockets, inside a sandbox (a private tmpfs); the grader
+#: reaches them through the sandbox's first process (``/proc/PID/root``), so that no host
+#: folder is writable from a sandbox.
+SOCKETS = Path("/run/multilevel-grade")
+
+
 def bwrap_command(
     bwrap: str,
     *,
-    comm: Path,
     work: Path,
     lib: Path,
     limits: Limits,
     hide: list[Path],
     seccomp: int | None = None,
+    info: int | None = None,
 ) -> list[str]:
     """The ``bwrap`` arguments (up to ``--``) for one submission's sandbox.
 
     Parameters
     ----------
-    comm : Path
-        Host folder for the kernel's connection file and sockets (the only writable host path).
     work : Path
         Path of the kernel's working folder inside the sandbox (a private tmpfs).
     lib : Path
@@ -167,6 +174,8 @@ def bwrap_command(
         Folders replaced by an empty read-only tmpfs (the answer keys).
     seccomp : int, optional
         File descriptor of a :func:`seccomp_program` (passed on to bwrap by the caller).
+    info : int, optional
+        File descriptor bwrap writes its JSON information to (see :func:`sandbox_pid`).
     """
     size = str(limits.output_mb * 1024 * 1024)
     # Run as root, bwrap keeps every capability unless told otherwise: a notebook could then
@@ -178,17 +187,35 @@ def bwrap_command(
             args += ["--symlink", os.readlink(root), str(root)]
         else:
             args += ["--ro-bind", str(root), str(root)]
-    args += ["--size", size, "--tmpfs", str(work)]
-    args += ["--bind", str(comm), str(comm)]
+    args += ["--size", size, "--tmpfs", str(work), "--size", size, "--tmpfs", str(SOCKETS)]
     for folder in hide:
         args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
     args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     args += ["--die-with-parent", "--new-session", "--chdir", str(work)]
-    # Only the tmpfs folders above and the socket folder stay writable, not bwrap's own root.
+    # Only the tmpfs folders above stay writable, not bwrap's own root: no host folder is.
     args += ["--remount-ro", "/dev", "--remount-ro", "/"]
-    if seccomp is not None:
-        args += ["--seccomp", str(seccomp)]
+    for option, fd in (("--seccomp", seccomp), ("--info-fd", info)):
+        if fd is not None:
+            args += [option, str(fd)]
     return [*args, "--"]
+
+
+def sandbox_pid(info: int, timeout: float = 60.0) -> int:
+    """The host process id of a sandbox's first process, read from bwrap's ``--info-fd``.
+
+    Reads until bwrap's JSON object is complete (bwrap writes it once the sandbox is set up);
+    raises ``OSError`` if it does not come within ``timeout`` seconds.
+    """
+    text, deadline = b"", time.monotonic() + timeout
+    while True:
+        ready, _, _ = select.select([info], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(info, 4096) if ready else b""
+        text += chunk
+        try:
+            return int(json.loads(text)["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            if not chunk:
+                raise OSError(f"bwrap gave no sandbox process id ({text[:200]!r})") from None
 
 
 # --------------------------------------------------------------------------------------------

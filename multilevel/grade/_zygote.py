@@ -9,18 +9,19 @@ are reseeded and the kernel gets its own process group, working folder and IPyth
 This process is not dumpable, so the kernels (same user) cannot trace it or open its pipes.
 
 Protocol (one JSON object per line on stdin, one answer per line on stdout):
-``{"op": "fork", "connection_file", "cwd", "ipython_dir", "variant"}`` -> ``{"pid": N}``;
+``{"op": "fork", "connection", "cwd", "ipython_dir", "variant"}`` -> ``{"pid": N}`` (the child
+writes ``connection`` into ``kernel.json`` in the ``--sockets`` folder and starts the kernel);
 ``{"op": "signal", "pid": N, "signal": S}``, ``{"op": "alive", "pid": N}`` -> ``{"alive": bool}``;
 ``{"op": "kill", "pid": N}`` kills the kernel and, in a sandbox (``--sandboxed``, its own PID
 namespace), every other process of the namespace too: a daemon a notebook left behind dies
 before the next kernel starts. ``{"op": "reset"}`` (sandbox only) makes the sandbox as it was
 before the first kernel, so that it can serve the next submission: every other process killed
-and gone; the writable folders (working folder, ``/tmp``, ``/dev/shm``) emptied, with their
+and gone; the writable folders (working folder, ``/tmp``, ``/dev/shm``, sockets) emptied, with their
 modes and no extended attributes; the mounts, and this server's limits and scheduling, as they
 were at start; no System V IPC object left. It answers ``{"clean": bool}``, and the grader
 replaces a sandbox that is not clean. This process exits
 when stdin closes.
-Run as ``python -m _multilevel_grade_zygote [--sandboxed]`` with the grader's helper folder on
+Run as ``python -m _multilevel_grade_zygote --sockets FOLDER [--sandboxed]`` with the grader's helper folder on
 ``PYTHONPATH``.
 """
 
@@ -85,10 +86,13 @@ def _become_kernel(request: dict) -> None:
     if np is not None:
         np.random.seed(int.from_bytes(os.urandom(4), "little"))
 
+    connection_file = os.path.join(SOCKETS, "kernel.json")
+    with open(os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        json.dump(request["connection"], out)
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(["-f", request["connection_file"], "--HistoryManager.enabled=False"])
+    app.initialize(["-f", connection_file, "--HistoryManager.enabled=False"])
     app.start()
 
 
@@ -221,7 +225,7 @@ class _Sandbox:
     """The sandbox as it was when this server started, and how to bring it back."""
 
     def __init__(self) -> None:
-        self.folders = (os.getcwd(), "/tmp", "/dev/shm")  # the writable ones
+        self.folders = (os.getcwd(), "/tmp", "/dev/shm", SOCKETS)  # the writable ones
         self.start = _sandbox_state(self.folders)
 
     def reset(self) -> dict:
@@ -246,6 +250,8 @@ class _Sandbox:
 
 #: The sandbox this server runs in (None when it runs unconfined, with ``--no-sandbox``).
 SANDBOX: _Sandbox | None = None
+#: Folder of the kernels' connection file and sockets (``--sockets``).
+SOCKETS = "."
 
 
 def _serve(request: dict, sandboxed: bool) -> dict:
@@ -281,11 +287,13 @@ def _not_dumpable() -> None:
 
 def main() -> None:
     """Serve requests until stdin closes."""
+    global SANDBOX, SOCKETS
     sandboxed = "--sandboxed" in sys.argv[1:]
+    if "--sockets" in sys.argv[1:-1]:
+        SOCKETS = sys.argv[sys.argv.index("--sockets") + 1]
     _not_dumpable()
     _preload()
     if sandboxed:
-        global SANDBOX
         SANDBOX = _Sandbox()
     # Reap finished kernels (waiting, rather than ignoring SIGCHLD, keeps their CPU time in
     # this process's accounts, which the benchmark reads).
