@@ -295,16 +295,19 @@ def test_submissions_are_never_modified(batch):
 
 
 @kernels
-def test_unreadable_files_get_a_row_and_a_reason(batch):
-    rows = batch["rows"]
-    for name, words in [
+@pytest.mark.parametrize(
+    "name, words",
+    [
         ("broken.ipynb", "not valid json"),
         ("essay.txt", "not a jupyter notebook"),
         ("json_list.ipynb", "not a jupyter notebook"),
-    ]:
-        assert rows[name]["status"] == "unreadable"
-        assert words in rows[name]["reason"].lower()
-        assert float(rows[name]["total"]) == 0
+    ],
+)
+def test_unreadable_files_get_a_row_and_a_reason(batch, name, words):
+    row = batch["rows"][name]
+    assert row["status"] == "unreadable"
+    assert words in row["reason"].lower()
+    assert float(row["total"]) == 0
 
 
 @kernels
@@ -374,17 +377,15 @@ def test_wrong_exercise_and_missing_metadata(batch):
 
 
 @kernels
-def test_missing_or_placeholder_id_grades_only_id_independent_questions(batch):
-    rows = batch["rows"]
-    for name, status in [
-        ("leo.ipynb", "missing_student_id"),
-        ("mia.ipynb", "placeholder_student_id"),
-    ]:
-        row = rows[name]
-        assert row["status"] == status
-        assert row["student_id"] == ""
-        # q2 has the same answer for everyone; q1 and q3 depend on the student's own data.
-        assert points(row) == {"q1": 0, "q2": 1, "q3": 0, "total": 1, "max": 6}
+@pytest.mark.parametrize(
+    "name, status", [("leo.ipynb", "missing_student_id"), ("mia.ipynb", "placeholder_student_id")]
+)
+def test_missing_or_placeholder_id_grades_only_id_independent_questions(batch, name, status):
+    row = batch["rows"][name]
+    assert row["status"] == status
+    assert row["student_id"] == ""
+    # q2 has the same answer for everyone; q1 and q3 depend on the student's own data.
+    assert points(row) == {"q1": 0, "q2": 1, "q3": 0, "total": 1, "max": 6}
     assert (batch["out"] / "feedback" / "no-id-leo.md").exists()
 
 

@@ -251,8 +251,28 @@ def _fmt_points(points: float) -> str:
     return f"{points:g}"
 
 
+class PointTotals:
+    """``score`` and ``max_score`` of a result made of per-question records.
+
+    A subclass names the attribute that holds the records (each with ``points`` and
+    ``max_points``) in ``per_question``: :class:`Report` here, and the gradebook's rows.
+    """
+
+    per_question: str
+
+    @property
+    def score(self) -> float:
+        """Points earned."""
+        return float(sum(q.points for q in getattr(self, self.per_question)))
+
+    @property
+    def max_score(self) -> float:
+        """Points available."""
+        return float(sum(q.max_points for q in getattr(self, self.per_question)))
+
+
 @dataclass(frozen=True, repr=False)
-class Report:
+class Report(PointTotals):
     """All feedback for one student on one exercise (what the gradebook records).
 
     Attributes
@@ -265,16 +285,7 @@ class Report:
     exercise: str
     student_id: str
     feedback: tuple[Feedback, ...]
-
-    @property
-    def score(self) -> float:
-        """Points earned."""
-        return float(sum(f.points for f in self.feedback))
-
-    @property
-    def max_score(self) -> float:
-        """Points available."""
-        return float(sum(f.max_points for f in self.feedback))
+    per_question = "feedback"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per question: ``question, status, points, max_points, message``."""

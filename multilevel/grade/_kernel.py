@@ -521,25 +521,10 @@ async def run_notebook(
 #: Variables passed on to a grading kernel; everything else (tokens, passwords, the
 #: instructor's settings) stays out of reach of student code, which could print it into an answer.
 KERNEL_ENV_ALLOWED = (
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "LANG",
-    "LANGUAGE",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TZ",
-    "TMPDIR",
-    "TEMP",
-    "TMP",
-    "SYSTEMROOT",
-    "VIRTUAL_ENV",
-    "CONDA_PREFIX",
-    "MPLCONFIGDIR",
-    "XDG_CACHE_HOME",
-    "XDG_CONFIG_HOME",
-    "PYTHONPATH",
+    *("PATH", "HOME", "USER", "LOGNAME", "SYSTEMROOT"),  # who and where
+    *("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ"),  # language and time
+    *("TMPDIR", "TEMP", "TMP", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"),  # scratch
+    *("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH"),  # the Python environment
 )
 #: Thread pools capped at one thread per kernel: the grader runs one kernel per core already.
 _ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")

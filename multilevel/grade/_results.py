@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from multilevel.exercises.feedback import PointTotals
+
 # Most severe first: a row's ``status`` is the first of its problems in this order.
 STATUS_ORDER = (
     "unreadable",
@@ -59,7 +61,7 @@ class QuestionResult:
 
 
 @dataclass(frozen=True)
-class SubmissionResult:
+class SubmissionResult(PointTotals):
     """Everything the gradebook knows about one submitted file.
 
     Attributes
@@ -86,16 +88,7 @@ class SubmissionResult:
     questions: tuple[QuestionResult, ...]
     problems: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        """Points earned."""
-        return float(sum(q.points for q in self.questions))
-
-    @property
-    def max_score(self) -> float:
-        """Points available."""
-        return float(sum(q.max_points for q in self.questions))
+    per_question = "questions"
 
     @property
     def status(self) -> str:

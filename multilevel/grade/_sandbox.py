@@ -52,10 +52,6 @@ DEFAULT_REPLY_MB = 8
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 
 
-class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot create a sandbox on this machine."""
-
-
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one sandbox.
