@@ -24,7 +24,6 @@ import os
 import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -43,41 +42,6 @@ def _with_student_id(notebook_path: Path, student_id: str) -> str:
 def _cpu(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
-
-
-class _SandboxCPU(threading.Thread):
-    """CPU seconds of the sandboxed processes, sampled from /proc every 50 ms.
-
-    The processes of a bubblewrap PID namespace are reaped inside it, so their CPU time never
-    reaches this process's RUSAGE_CHILDREN; sampling misses at most the last 50 ms of each.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.seen: dict[tuple[int, str], float] = {}
-        self.running = True
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def run(self) -> None:
-        while self.running:
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    cmdline = (entry / "cmdline").read_bytes()
-                    if b"_multilevel_grade_zygote" not in cmdline and b"bwrap" not in cmdline:
-                        continue
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                cpu = (int(fields[11]) + int(fields[12])) / self.tick
-                self.seen[(int(entry.name), fields[19])] = cpu  # pid and start time
-            time.sleep(0.05)
-
-    def stop(self) -> float:
-        self.running = False
-        self.join()
-        return sum(self.seen.values())
 
 
 def main() -> int:
@@ -110,9 +74,10 @@ def main() -> int:
                 _with_student_id(source, f"bench-student-{i:02d}"), encoding="utf-8"
             )
         load = os.getloadavg()[0]
-        cpu_before = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
-        sampler = _SandboxCPU()
-        sampler.start()
+        # The fork server is each sandbox's pid 1 and reaps its kernels; bwrap reaps the server
+        # and this process reaps bwrap, so every sandboxed process's CPU time ends up in this
+        # process's RUSAGE_CHILDREN once the run has stopped its sandboxes.
+        own_before, sandboxes_before = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         run = grade_submissions(
             subs,
@@ -126,8 +91,8 @@ def main() -> int:
             key_file=Path(tmp) / "results.key",
         )
         seconds = time.perf_counter() - started
-        grader_cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
-        sandbox_cpu = sampler.stop()
+        grader_cpu = _cpu(resource.RUSAGE_SELF) - own_before
+        sandbox_cpu = _cpu(resource.RUSAGE_CHILDREN) - sandboxes_before
 
     full = sum(r.score == r.max_score for r in run.results)
     zero = sum(r.score == 0 for r in run.results)
@@ -144,7 +109,7 @@ def main() -> int:
     cpu = grader_cpu + sandbox_cpu
     print(
         f"  {cpu / args.n:.2f} CPU s per submission ({sandbox_cpu / args.n:.2f} in the "
-        f"sandboxes, sampled; {grader_cpu / args.n:.2f} in the grader)"
+        f"sandboxes and kernels, {grader_cpu / args.n:.2f} in the grader)"
     )
     print(f"  {cpu / args.n / jobs:.2f} s per submission amortised on {jobs} free cores")
     print(f"  grader process peak memory {peak_mb:.0f} MB")

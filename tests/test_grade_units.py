@@ -379,3 +379,38 @@ def test_remove_tree_takes_any_depth_and_read_only_parts(tmp_path):
     assert _sandbox.remove_tree(top) is True
     assert not top.exists() and tmp_path.exists()
     assert _sandbox.remove_tree(top) is True  # already gone: nothing to do
+
+
+class _Listening:
+    """A fork server's sockets folder on the host (as with --no-sandbox)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.sockets_fd, self.client_sockets = None, str(folder)
+
+
+def test_the_grader_connects_only_to_real_sockets_and_never_reconnects(tmp_path):
+    import socket
+
+    class Alive:
+        async def is_alive(self) -> bool:
+            return True
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    listeners = []
+    for name in ("k-1", "k-4"):
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(good / name))
+        listener.listen()
+        listeners.append(listener)
+    (bad / "k-1").symlink_to(good / "k-1")  # a kernel pointing the grader elsewhere
+    (bad / "k-4").symlink_to(good / "k-4")
+    asyncio.run(_kernel._sockets_listening(_Listening(good), Alive()))
+    with pytest.raises(_kernel.KernelStartError, match="not a socket"):
+        asyncio.run(_kernel._sockets_listening(_Listening(bad), Alive()))
+    for listener in listeners:
+        listener.close()
+    context = _kernel._client_context(1024)
+    assert context.getsockopt(_kernel.zmq.RECONNECT_IVL) == -1
+    context.destroy()

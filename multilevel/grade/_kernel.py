@@ -13,6 +13,8 @@ import json
 import os
 import queue
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import time
@@ -307,16 +309,52 @@ async def _start_kernel(
             "variant": variant,
         }
     )
+    kernel = _ForkedKernel(fork_server, pid)
+    await _sockets_listening(fork_server, kernel)
     client = AsyncKernelClient(context=_client_context(fork_server.reply_bytes))
     client.load_connection_info(_connection(fork_server.client_sockets, key))
-    return _ForkedKernel(fork_server, pid), client
+    return kernel, client
+
+
+#: The kernel's sockets the grader connects to: shell and control (``_connection``'s numbering).
+_USED_SOCKETS = ("k-1", "k-4")
+
+
+async def _sockets_listening(server: ForkServer, kernel: _ForkedKernel) -> None:
+    """Wait until the new kernel listens on the sockets the grader uses; each must be a socket.
+
+    The grader connects once, before any student code runs, and never reconnects
+    (``_client_context``): a link planted in the folder later is never followed, so a kernel
+    cannot point the grader at another socket of the machine.
+    """
+    deadline = time.perf_counter() + 60.0
+    for name in _USED_SOCKETS:
+        while True:
+            try:
+                if server.sockets_fd is not None:
+                    mode = os.stat(name, dir_fd=server.sockets_fd, follow_symlinks=False).st_mode
+                else:
+                    mode = os.stat(Path(server.client_sockets, name), follow_symlinks=False).st_mode
+                if not stat.S_ISSOCK(mode):
+                    raise KernelStartError(f"the kernel's {name} is not a socket")
+                with socket.socket(socket.AF_UNIX) as probe:
+                    probe.connect(f"{server.client_sockets}/{name}")
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.perf_counter() > deadline or not await kernel.is_alive():
+                    raise KernelStartError("the kernel did not open its sockets") from None
+                await asyncio.sleep(0.02)
+            except OSError as error:
+                raise KernelStartError(f"the kernel's sockets are unusable: {error}") from None
 
 
 def _client_context(max_bytes: int) -> zmq.asyncio.Context:
-    """A ZeroMQ context whose sockets drop any message larger than ``max_bytes``."""
+    """A ZeroMQ context whose sockets drop any message larger than ``max_bytes`` and never
+    reconnect (a reconnect would follow whatever the kernel left at the socket's path)."""
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, int(max_bytes))
     context.setsockopt(zmq.LINGER, 0)
+    context.setsockopt(zmq.RECONNECT_IVL, -1)
     return context
 
 
@@ -482,11 +520,12 @@ async def run_notebook(
     started = time.perf_counter()
     kc = None
     kernel: Any = None
+    run = _CellRun(cell_timeout, notebook_timeout)
     try:
         try:
             kernel, kc = await _start_kernel(workdir, fork_server, variant)
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
-            await kc.wait_for_ready(timeout=start_timeout)
+            await within(kc.wait_for_ready(timeout=start_timeout), start_timeout + 5)
         except KernelStartError:
             raise
         except Exception as exc:
@@ -499,8 +538,15 @@ async def run_notebook(
             raise KernelStartError(
                 "the grader's capture helper could not be imported in the kernel"
             )
-        run = _CellRun(cell_timeout, notebook_timeout)
-        await run.run(channel, sources)
+        # Every cell has its deadline; this one also bounds what a kernel could do to the
+        # grader's side of the conversation (a hostile review stalled a reply forever).
+        try:
+            await within(run.run(channel, sources), notebook_timeout + start_timeout)
+        except TimeoutError:
+            run.stopped = run.stopped or (
+                f"the kernel stopped answering the grader (more than {notebook_timeout:g} s); "
+                "answers captured before that were graded"
+            )
     finally:
         if kc is not None:
             kc.stop_channels()

@@ -10,8 +10,8 @@ is not clean after the reset, is stopped and replaced by a fresh one.
 
 What a notebook can reach is the same as with a sandbox per submission: the next notebook
 starts from the server's untouched memory (each kernel is a fresh fork of it) and from empty
-folders. Unconfined runs (``--no-sandbox``) are never reused: without a PID namespace nothing
-can kill a notebook's leftovers, so each gets a fresh server as before.
+folders. Unconfined servers (``--no-sandbox``) are reused too, their folders emptied: without a
+sandbox a notebook can do anything its user can, before or after.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ class Sandbox:
     work : Path
         The kernels' working folder (a path inside the sandbox).
     reusable : bool
-        Whether the server can reset its sandbox (a bwrap sandbox); an unconfined server is
-        never reused.
+        Whether the server may be reset and serve another kernel.
     """
 
     server: ForkServer

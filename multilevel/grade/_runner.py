@@ -205,6 +205,9 @@ class Runner:
                 os.close(info_write)
                 info_write = None  # so that reading the information ends if bwrap dies
                 server.reach_sockets_through(await asyncio.to_thread(sandbox_pid, info))
+            sealed = await server.request({"op": "seal"})  # no longer dumpable: forks now
+            if command is not None and sealed.get("protected") is not True:
+                raise KernelStartError("the sandbox's fork server could not protect itself")
         except BaseException as error:
             await server.close()
             await asyncio.to_thread(remove_tree, scratch)
@@ -215,7 +218,7 @@ class Runner:
             for fd in (seccomp, info, info_write):
                 if fd is not None:
                     os.close(fd)
-        return Sandbox(server, scratch, work, reusable=command is not None)
+        return Sandbox(server, scratch, work, reusable=True)
 
     async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
         """Run the notebook once in a pooled sandbox; a kernel that cannot start is retried once

@@ -13,7 +13,8 @@ Every submission runs in its own ``bwrap`` sandbox (the tool Flatpak uses):
 - no capabilities (``--cap-drop ALL``): a grader run as root would otherwise hand the notebook
   every capability, enough to unmount the hidden keys or remount the course read-write;
 - no network (``--unshare-net``), its own PID namespace (``--unshare-pid``: every process it
-  starts dies with it), ``--die-with-parent`` and ``--new-session``;
+  starts dies with it) whose pid 1 is the fork server (``--as-pid-1``), ``--die-with-parent``
+  and ``--new-session``; ``/proc/sys`` read-only;
 - ``RLIMIT_AS`` (memory), ``RLIMIT_CPU`` (CPU seconds per process), ``RLIMIT_FSIZE`` (largest
   file) and no core dumps.
 
@@ -177,7 +178,11 @@ def bwrap_command(
     # Run as root, bwrap keeps every capability unless told otherwise: a notebook could then
     # unmount the hidden keys or remount the course read-write. Unprivileged, this is a no-op.
     args = [bwrap, "--cap-drop", "ALL", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm"]
-    args += ["--proc", "/proc", "--size", size, "--tmpfs", "/tmp"]
+    # Writing /proc/sys needs only uid 0, not a capability: as root, a notebook could set
+    # kernel.core_pattern and have the host run a command (shown by a hostile review).
+    args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys"]
+    args += ["--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"]
+    args += ["--size", size, "--tmpfs", "/tmp"]
     for root in _readonly_roots(lib):
         if root.is_symlink():
             args += ["--symlink", os.readlink(root), str(root)]
@@ -187,7 +192,10 @@ def bwrap_command(
     for folder in hide:
         args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
     args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    args += ["--die-with-parent", "--new-session", "--chdir", str(work)]
+    # The fork server is the sandbox's pid 1 (no bwrap init beside it, which a kernel of the
+    # same user could trace and take over): it reaps orphans, and signals from inside the
+    # sandbox cannot kill or stop it.
+    args += ["--as-pid-1", "--die-with-parent", "--new-session", "--chdir", str(work)]
     # Only the tmpfs folders above stay writable, not bwrap's own root: no host folder is.
     args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     for option, fd in (("--seccomp", seccomp), ("--info-fd", info)):

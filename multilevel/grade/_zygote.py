@@ -8,6 +8,10 @@ kernel, with nothing run in it before the student's cells. In the child, the ran
 are reseeded and the kernel gets its own process group, working folder and IPython profile.
 This process is not dumpable, so the kernels (same user) cannot trace it or open its pipes.
 
+The grader first opens what it needs of the sandbox through ``/proc/PID/root`` (its socket
+folder), then sends ``{"op": "seal"}``: from then on this process is not dumpable, so no kernel
+(same user) can read or trace it, or reach its ``/proc`` entries; it forks nothing before.
+
 Protocol (one JSON object per line on stdin, one answer per line on stdout):
 ``{"op": "fork", "connection", "cwd", "ipython_dir", "variant"}`` -> ``{"pid": N}`` (the child
 writes ``connection`` into ``kernel.json`` in the ``--sockets`` folder and starts the kernel);
@@ -35,6 +39,7 @@ import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 #: Environment variable naming the secret variant id whose data ``start()`` makes instead.
 VARIANT_ENV = "MULTILEVEL_GRADE_VARIANT"
@@ -204,12 +209,15 @@ def _read(path: str) -> str:
 def _sandbox_state(folders: tuple[str, ...]) -> dict:
     """What a kernel could change that would outlive it: this server's limits and scheduling
     (every later kernel inherits them: a kernel runs as the same user and may change them),
-    the sandbox's mounts, and the modes and extended attributes of its writable folders."""
+    the sandbox's host name and mounts, and the modes and extended attributes of its writable
+    folders and of the folders above them."""
     io_priority = None
     if _IOPRIO_GET is not None:
         io_priority = ctypes.CDLL(None, use_errno=True).syscall(_IOPRIO_GET, 1, 0)
     names = sorted(n for n in dir(resource) if n.startswith("RLIMIT_"))
+    parents = {str(p) for f in folders for p in Path(f).parents if p != Path("/")}
     return {
+        "host": (os.uname().nodename, _read("/proc/sys/kernel/domainname")),
         "limits": [resource.getrlimit(getattr(resource, n)) for n in names],
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "cpus": sorted(os.sched_getaffinity(0)),
@@ -218,6 +226,7 @@ def _sandbox_state(folders: tuple[str, ...]) -> dict:
         "oom_score_adj": _read("/proc/self/oom_score_adj"),
         "mounts": _read("/proc/self/mountinfo"),
         "folders": {f: (os.stat(f).st_mode, sorted(os.listxattr(f))) for f in folders},
+        "parents": {p: (os.stat(p).st_mode, sorted(os.listxattr(p))) for p in sorted(parents)},
     }
 
 
@@ -248,18 +257,35 @@ class _Sandbox:
         return {"clean": same and not _others() and _ipc_objects() == 0}
 
 
+def _reset_unconfined() -> dict:
+    """Without a sandbox (``--no-sandbox``) nothing is confined, so a reset only empties the
+    run's own folders for the next kernel: a notebook can do anything its user can anyway."""
+    try:
+        for folder in (os.getcwd(), os.environ["TMPDIR"], SOCKETS):
+            _empty(folder, set())
+    except Exception:
+        return {"clean": False}
+    return {"clean": True}
+
+
 #: The sandbox this server runs in (None when it runs unconfined, with ``--no-sandbox``).
 SANDBOX: _Sandbox | None = None
 #: Folder of the kernels' connection file and sockets (``--sockets``).
 SOCKETS = "."
+#: Whether this process is no longer dumpable (``seal``); it forks no kernel before.
+SEALED = False
 
 
 def _serve(request: dict, sandboxed: bool) -> dict:
+    global SEALED
     op = request.get("op")
+    if op == "seal":
+        SEALED = True
+        return {"ok": True, "protected": _not_dumpable()}
     if op == "fork":
-        return _fork(request)
+        return _fork(request) if SEALED else {"error": "not sealed"}
     if op == "reset":
-        return SANDBOX.reset() if SANDBOX is not None else {"clean": False}
+        return SANDBOX.reset() if SANDBOX is not None else _reset_unconfined()
     pid = int(request.get("pid", 0))
     if pid <= 1:
         return {"error": "bad pid"}
@@ -277,12 +303,12 @@ def _serve(request: dict, sandboxed: bool) -> dict:
     return {"error": "unknown op"}
 
 
-def _not_dumpable() -> None:
+def _not_dumpable() -> bool:
     """Kernels run as the same user: keep them from reading or tracing this process."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+        return ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) == 0  # PR_SET_DUMPABLE
     except (OSError, AttributeError):
-        pass
+        return False
 
 
 def main() -> None:
@@ -291,7 +317,6 @@ def main() -> None:
     sandboxed = "--sandboxed" in sys.argv[1:]
     if "--sockets" in sys.argv[1:-1]:
         SOCKETS = sys.argv[sys.argv.index("--sockets") + 1]
-    _not_dumpable()
     _preload()
     if sandboxed:
         SANDBOX = _Sandbox()
