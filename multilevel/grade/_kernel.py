@@ -53,6 +53,25 @@ async def within(awaitable: Any, seconds: float) -> Any:
     return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover (Python 3.10)
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a kernel may take, in seconds.
+
+    Attributes
+    ----------
+    cell : float
+        One code cell, before it is interrupted (the next cells still run).
+    notebook : float
+        All cells together, before the notebook stops.
+    start : float
+        The kernel's start.
+    """
+
+    cell: float
+    notebook: float
+    start: float = 60.0
+
+
 class KernelStartError(RuntimeError):
     """The grader could not start a kernel (a problem of the grading machine, not the student)."""
 
@@ -406,8 +425,8 @@ class _Channel:
 class _CellRun:
     """The cells of one notebook, run in order; what they answered and what went wrong."""
 
-    def __init__(self, cell_timeout: float, notebook_timeout: float) -> None:
-        self.cell_timeout, self.notebook_timeout = cell_timeout, notebook_timeout
+    def __init__(self, timeouts: Timeouts) -> None:
+        self.cell_timeout, self.notebook_timeout = timeouts.cell, timeouts.notebook
         self.answers: dict[str, Any] = {}
         self.problems: list[CellProblem] = []
         self.stopped: str | None = None
@@ -476,9 +495,7 @@ async def run_notebook(
     names: Sequence[str],
     workdir: Path,
     fork_server: ForkServer,
-    cell_timeout: float,
-    notebook_timeout: float,
-    start_timeout: float = 60.0,
+    timeouts: Timeouts,
     variant: str | None = None,
 ) -> ExecutionReport:
     """Execute ``sources`` one by one in a fresh kernel started in ``workdir``.
@@ -493,10 +510,8 @@ async def run_notebook(
         Current directory of the kernel (inside its sandbox).
     fork_server : ForkServer
         The (sandboxed) server the kernel is forked from.
-    cell_timeout, notebook_timeout : float
-        Seconds one cell, and all cells together, may run before being interrupted.
-    start_timeout : float
-        Seconds to wait for the kernel to start.
+    timeouts : Timeouts
+        How long one cell, all cells and the kernel's start may take.
     variant : str, optional
         A secret student id whose data ``multilevel.checks.start`` makes instead of the
         notebook's own (the grader's second run).
@@ -513,14 +528,15 @@ async def run_notebook(
     Examples
     --------
     >>> report = await run_notebook(["q1 = 1 + 1"], names=["q1"], workdir=work,
-    ...     fork_server=server, cell_timeout=10, notebook_timeout=30)  # doctest: +SKIP
+    ...     fork_server=server, timeouts=Timeouts(cell=10, notebook=30))  # doctest: +SKIP
     >>> report.answers["q1"]["value"]  # doctest: +SKIP
     2.0
     """
     started = time.perf_counter()
     kc = None
     kernel: Any = None
-    run = _CellRun(cell_timeout, notebook_timeout)
+    run = _CellRun(timeouts)
+    start_timeout, notebook_timeout = timeouts.start, timeouts.notebook
     try:
         try:
             kernel, kc = await _start_kernel(workdir, fork_server, variant)

@@ -25,7 +25,7 @@ from ._kernel import ForkServer, KernelStartError, within
 from ._sandbox import remove_tree
 
 #: Seconds a fork server may take to reset its sandbox before the sandbox is replaced.
-RESET_TIMEOUT = 15.0
+RESET_TIMEOUT = 30.0
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 from multilevel import checks
 
 from . import _store as store
+from ._kernel import Timeouts
 from ._results import GradingRun, SubmissionResult
 from ._runner import Runner, Settings, prepare_lib
 from ._sandbox import Limits, find_bwrap, keys_folder, new_run_dir, remove_tree
@@ -332,8 +333,7 @@ def grade_submissions(
                 exercise=target,
                 run_dir=run_dir,
                 lib=prepare_lib(run_dir),
-                cell_timeout=cell_timeout,
-                notebook_timeout=notebook_timeout,
+                timeouts=Timeouts(cell=cell_timeout, notebook=notebook_timeout),
                 limits=limits,
                 bwrap=bwrap,
                 hide=(keys_folder(),),

@@ -19,6 +19,7 @@ from ._kernel import (
     ExecutionReport,
     ForkServer,
     KernelStartError,
+    Timeouts,
     kernel_environment,
     run_notebook,
 )
@@ -51,8 +52,7 @@ class Settings:
     exercise: str
     run_dir: Path
     lib: Path
-    cell_timeout: float
-    notebook_timeout: float
+    timeouts: Timeouts
     limits: Limits
     bwrap: str | None
     hide: tuple[Path, ...]
@@ -120,7 +120,7 @@ class Runner:
             result = self.without_kernel(sub, "grader_error", f"{error}; run the grader again")
             return result, False
         report, variant = outcome
-        problems += _run_problems(report, self.settings.cell_timeout)
+        problems += _run_problems(report, self.settings.timeouts.cell)
         student_id, id_problem = student_id_of(sub, report)
         if id_problem:
             problems.append(id_problem)
@@ -233,8 +233,7 @@ class Runner:
                     names=self.names,
                     workdir=sandbox.work,
                     fork_server=sandbox.server,
-                    cell_timeout=s.cell_timeout,
-                    notebook_timeout=s.notebook_timeout,
+                    timeouts=s.timeouts,
                     variant=variant,
                 )
                 keep = True

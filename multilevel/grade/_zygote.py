@@ -239,7 +239,7 @@ class _Sandbox:
 
     def reset(self) -> dict:
         """Make the sandbox as it was before the first kernel (see the module docstring)."""
-        for _ in range(100):  # SIGKILL is not instant: wait up to 2 s for the processes to go
+        for _ in range(500):  # SIGKILL is not instant (a busy machine): up to 10 s to go
             _kill(0, True)
             if not _others():
                 break
