@@ -297,17 +297,14 @@ class _FakeServer:
         self.closed = True
 
 
-def _fake_sandbox(tmp_path, name, clean, reusable=True) -> _pool.Sandbox:
+def _fake_sandbox(tmp_path, name, clean) -> _pool.Sandbox:
     scratch = tmp_path / name
     (scratch / "c").mkdir(parents=True)
-    return _pool.Sandbox(_FakeServer(clean), scratch, Path("/w"), reusable)
+    return _pool.Sandbox(_FakeServer(clean), scratch, Path("/w"))
 
 
-@pytest.mark.parametrize(
-    "clean, reusable, kept",
-    [(True, True, True), (False, True, False), (None, True, False), (True, False, False)],
-)
-def test_a_sandbox_is_kept_only_when_its_reset_says_clean(tmp_path, clean, reusable, kept):
+@pytest.mark.parametrize("clean, kept", [(True, True), (False, False), (None, False)])
+def test_a_sandbox_is_kept_only_when_its_reset_says_clean(tmp_path, clean, kept):
     started = []
 
     async def start():
@@ -316,7 +313,7 @@ def test_a_sandbox_is_kept_only_when_its_reset_says_clean(tmp_path, clean, reusa
 
     async def scenario():
         pool = _pool.SandboxPool(start)
-        used = _fake_sandbox(tmp_path, "used", clean, reusable)
+        used = _fake_sandbox(tmp_path, "used", clean)
         await pool.release(used, keep=True)
         after_release = (used.server.closed, used.scratch.exists())
         again = await pool.acquire()
@@ -326,7 +323,7 @@ def test_a_sandbox_is_kept_only_when_its_reset_says_clean(tmp_path, clean, reusa
 
     used, again, after_release = asyncio.run(scenario())
     assert (again is used) == kept and len(started) == (0 if kept else 1)
-    assert used.server.requests == ([{"op": "reset"}] if reusable else [])
+    assert used.server.requests == [{"op": "reset"}]
     # Kept: still running. Not kept: stopped, its folders removed.
     assert after_release == ((False, True) if kept else (True, False))
     assert again.server.closed and not again.scratch.exists()
@@ -406,9 +403,9 @@ def test_the_grader_connects_only_to_real_sockets_and_never_reconnects(tmp_path)
         listeners.append(listener)
     (bad / "k-1").symlink_to(good / "k-1")  # a kernel pointing the grader elsewhere
     (bad / "k-4").symlink_to(good / "k-4")
-    asyncio.run(_kernel._sockets_listening(_Listening(good), Alive()))
+    asyncio.run(_kernel._sockets_listening(_Listening(good), Alive(), 60))
     with pytest.raises(_kernel.KernelStartError, match="not a socket"):
-        asyncio.run(_kernel._sockets_listening(_Listening(bad), Alive()))
+        asyncio.run(_kernel._sockets_listening(_Listening(bad), Alive(), 60))
     for listener in listeners:
         listener.close()
     context = _kernel._client_context(1024)

@@ -311,7 +311,7 @@ def _connection(sockets: str, key: str) -> dict[str, Any]:
 
 
 async def _start_kernel(
-    workdir: Path, fork_server: ForkServer, variant: str | None
+    workdir: Path, fork_server: ForkServer, variant: str | None, start_timeout: float
 ) -> tuple[Any, Any]:
     """Fork a kernel in ``workdir`` with its sockets in the server's folder; (handle, client)."""
     # IPC sockets: local-only and fast; one kernel at a time uses a server's folder.
@@ -329,7 +329,7 @@ async def _start_kernel(
         }
     )
     kernel = _ForkedKernel(fork_server, pid)
-    await _sockets_listening(fork_server, kernel)
+    await _sockets_listening(fork_server, kernel, start_timeout)
     client = AsyncKernelClient(context=_client_context(fork_server.reply_bytes))
     client.load_connection_info(_connection(fork_server.client_sockets, key))
     return kernel, client
@@ -339,14 +339,14 @@ async def _start_kernel(
 _USED_SOCKETS = ("k-1", "k-4")
 
 
-async def _sockets_listening(server: ForkServer, kernel: _ForkedKernel) -> None:
+async def _sockets_listening(server: ForkServer, kernel: _ForkedKernel, timeout: float) -> None:
     """Wait until the new kernel listens on the sockets the grader uses; each must be a socket.
 
     The grader connects once, before any student code runs, and never reconnects
     (``_client_context``): a link planted in the folder later is never followed, so a kernel
     cannot point the grader at another socket of the machine.
     """
-    deadline = time.perf_counter() + 60.0
+    deadline = time.perf_counter() + timeout
     for name in _USED_SOCKETS:
         while True:
             try:
@@ -539,7 +539,7 @@ async def run_notebook(
     start_timeout, notebook_timeout = timeouts.start, timeouts.notebook
     try:
         try:
-            kernel, kc = await _start_kernel(workdir, fork_server, variant)
+            kernel, kc = await _start_kernel(workdir, fork_server, variant, start_timeout)
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
             await within(kc.wait_for_ready(timeout=start_timeout), start_timeout + 5)
         except KernelStartError:

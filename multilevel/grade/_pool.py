@@ -40,19 +40,14 @@ class Sandbox:
         Host folder holding everything of this sandbox; removed when it stops.
     work : Path
         The kernels' working folder (a path inside the sandbox).
-    reusable : bool
-        Whether the server may be reset and serve another kernel.
     """
 
     server: ForkServer
     scratch: Path
     work: Path
-    reusable: bool = False
 
     async def reset(self) -> bool:
         """Make the sandbox ready for another kernel; False if it cannot be trusted to be."""
-        if not self.reusable:
-            return False
         try:
             answer = await within(self.server.request({"op": "reset"}), RESET_TIMEOUT)
         except (KernelStartError, TimeoutError):

@@ -218,7 +218,7 @@ class Runner:
             for fd in (seccomp, info, info_write):
                 if fd is not None:
                     os.close(fd)
-        return Sandbox(server, scratch, work, reusable=True)
+        return Sandbox(server, scratch, work)
 
     async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
         """Run the notebook once in a pooled sandbox; a kernel that cannot start is retried once

@@ -1,6 +1,7 @@
-"""The per-submission sandbox: bubblewrap, resource limits, and the grader's scratch folders.
+"""The grading sandbox: bubblewrap, resource limits, and the grader's scratch folders.
 
-Every submission runs in its own ``bwrap`` sandbox (the tool Flatpak uses):
+Every notebook runs in a ``bwrap`` sandbox (the tool Flatpak uses; each job keeps one and
+resets it between notebooks, see ``_pool``):
 
 - the system folders, the Python environment and the two course packages are mounted read-only,
   and nothing else of the host is visible (not the submissions, not the output folder, not the

@@ -6,11 +6,11 @@ submission's sandbox (started by the grader under bwrap): it imports them once a
 a child per run (the notebook's own id, then the secret variant id) that becomes a new IPython
 kernel, with nothing run in it before the student's cells. In the child, the random generators
 are reseeded and the kernel gets its own process group, working folder and IPython profile.
-This process is not dumpable, so the kernels (same user) cannot trace it or open its pipes.
 
 The grader first opens what it needs of the sandbox through ``/proc/PID/root`` (its socket
 folder), then sends ``{"op": "seal"}``: from then on this process is not dumpable, so no kernel
-(same user) can read or trace it, or reach its ``/proc`` entries; it forks nothing before.
+(same user) can read or trace it, open its pipes, or reach its ``/proc`` entries; it forks
+nothing before. In a sandbox it is pid 1, so signals from the kernels cannot kill or stop it.
 
 Protocol (one JSON object per line on stdin, one answer per line on stdout):
 ``{"op": "fork", "connection", "cwd", "ipython_dir", "variant"}`` -> ``{"pid": N}`` (the child
@@ -18,15 +18,15 @@ writes ``connection`` into ``kernel.json`` in the ``--sockets`` folder and start
 ``{"op": "signal", "pid": N, "signal": S}``, ``{"op": "alive", "pid": N}`` -> ``{"alive": bool}``;
 ``{"op": "kill", "pid": N}`` kills the kernel and, in a sandbox (``--sandboxed``, its own PID
 namespace), every other process of the namespace too: a daemon a notebook left behind dies
-before the next kernel starts. ``{"op": "reset"}`` (sandbox only) makes the sandbox as it was
-before the first kernel, so that it can serve the next submission: every other process killed
-and gone; the writable folders (working folder, ``/tmp``, ``/dev/shm``, sockets) emptied, with their
-modes and no extended attributes; the mounts, and this server's limits and scheduling, as they
-were at start; no System V IPC object left. It answers ``{"clean": bool}``, and the grader
-replaces a sandbox that is not clean. This process exits
-when stdin closes.
-Run as ``python -m _multilevel_grade_zygote --sockets FOLDER [--sandboxed]`` with the grader's helper folder on
-``PYTHONPATH``.
+before the next kernel starts. ``{"op": "reset"}`` makes the sandbox as it was before the
+first kernel, so that it can serve the next submission: every other process killed and gone;
+the writable folders (working folder, ``/tmp``, ``/dev/shm``, sockets) emptied, with their modes
+and no extended attributes; the host name, the mounts, and this server's limits and
+scheduling as they were at start; no System V IPC object left. It answers ``{"clean": bool}``,
+and the grader replaces a sandbox that is not clean. Unconfined, a reset only empties the
+run's folders. This process exits when stdin closes. Run as
+``python -m _multilevel_grade_zygote --sockets FOLDER [--sandboxed]`` with the grader's helper
+folder on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def _kill(pid: int, sandboxed: bool) -> None:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    if sandboxed:  # PID namespace: -1 is every process in it except this one and its init
+    if sandboxed:  # PID namespace whose pid 1 is this process: -1 is every other process
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError:
@@ -155,9 +155,9 @@ def _kill(pid: int, sandboxed: bool) -> None:
 
 
 def _others() -> list[int]:
-    """Processes of the sandbox's PID namespace other than its init (1) and this one."""
+    """Processes of the sandbox's PID namespace other than this one (its pid 1)."""
     me = os.getpid()
-    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) not in (1, me)]
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != me]
 
 
 def _mount_points() -> set[str]:
