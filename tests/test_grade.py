@@ -7,6 +7,7 @@ test-only answer key whose expected answers the tests derive on their own from
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import os
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -29,6 +31,8 @@ from multilevel.grade import (
     grade_submissions,
     main,
 )
+from multilevel.grade._kernel import Timeouts
+from multilevel.grade._worker import KernelWorker
 from tests.tiny_exercise import tiny_answers, tiny_exercise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -447,7 +451,7 @@ def test_resume_reuses_every_stored_result(batch, monkeypatch):
     async def no_kernel(*args, **kwargs):
         raise AssertionError("a resumed run must not start a kernel")
 
-    monkeypatch.setattr("multilevel.grade._runner.run_notebook", no_kernel)
+    monkeypatch.setattr("multilevel.grade._runner.KernelWorker.start", no_kernel)
     again = grade_submissions(
         batch["subs"], batch["out"], exercise="tiny", progress=False, exercises=TINY_EXERCISES
     )
@@ -494,7 +498,8 @@ def test_resume_regrades_changed_and_tampered_submissions_only(tmp_path):
 
 @kernels
 def test_notebook_timeout_and_a_kernel_that_ignores_interrupts(tmp_path, monkeypatch):
-    monkeypatch.setattr("multilevel.grade._kernel.INTERRUPT_GRACE", 2.0)
+    # The kernels run in the grader's worker process: the shorter grace travels in Timeouts.
+    monkeypatch.setattr("multilevel.grade._run.Timeouts", partial(Timeouts, interrupt=2.0))
     subs = tmp_path / "subs"
     subs.mkdir()
     slow = ["import time\ntime.sleep(2)"] * 3
@@ -660,3 +665,50 @@ def test_console_script_is_installed():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "exit codes" in result.stdout and "--cell-timeout" in result.stdout
+
+
+def _processes(mark: str) -> list[int]:
+    """Process ids whose command line holds ``mark``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and mark.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@kernels
+def test_a_worker_that_dies_costs_its_notebook_only(tmp_path, monkeypatch):
+    # The kernels' client runs in a worker process with a memory limit; a kernel that floods
+    # it kills it. Here the test kills it while a cell sleeps.
+    original = KernelWorker.run
+
+    async def run(self, sources, variant=None):
+        if any("time.sleep(60)" in source for source in sources):
+            asyncio.get_running_loop().call_later(3, os.kill, self.process.pid, signal.SIGKILL)
+        return await original(self, sources, variant)
+
+    monkeypatch.setattr(KernelWorker, "run", run)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a_killed.ipynb").write_text(notebook(honest("killed", "import time; time.sleep(60)")))
+    (subs / "b_next.ipynb").write_text(notebook(honest("next")))
+    run_ = grade_submissions(
+        subs,
+        tmp_path / "out",
+        exercise="tiny",
+        jobs=1,
+        progress=False,
+        variant=False,  # the tiny notebooks' seeds are literals: a variant run would flag them
+        exercises=TINY_EXERCISES,
+    )
+    rows = run_.gradebook.set_index("file")
+    killed, following = rows.loc["a_killed.ipynb"], rows.loc["b_next.ipynb"]
+    assert killed["status"] == "incomplete" and killed["total"] == 0
+    assert "connection to its kernel ended" in killed["reason"]
+    assert following["status"] == "ok" and following["total"] == MAX
+    # The killed worker's sandbox and kernel went with it (kernels are forks of the server).
+    assert _processes("_multilevel_grade_zygote") == []
+    assert _processes("multilevel.grade._worker") == []

@@ -119,8 +119,8 @@ def computed(student_id: str) -> str:
     return nbformat.writes(nb)
 
 
-def leftover_processes() -> list[str]:
-    """Command lines of processes that carry the attacks' mark."""
+def leftover_processes(mark: str = MARK) -> list[str]:
+    """Command lines of processes that carry the attacks' mark (or another ``mark``)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -128,7 +128,7 @@ def leftover_processes() -> list[str]:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if MARK in cmdline:
+            if mark in cmdline:
                 found.append(cmdline)
     return found
 
@@ -438,6 +438,29 @@ def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
     assert list(tmp_path.rglob("probe")) == [] and not (REPO / "probe").exists()
 
 
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/etc/shadow").exists(), reason="needs a grader run as root"
+)
+def test_a_notebook_graded_by_root_cannot_read_what_only_root_may(tmp_path):
+    """As root, a notebook keeps uid 0 (without capabilities): enough to read /etc/shadow."""
+    hidden = _sandbox.root_only_entries()
+    assert Path("/etc/shadow") in hidden and Path("/etc/passwd") not in hidden
+    private_dirs = [p for p in hidden if p.is_dir()]
+    lib, work = tmp_path / "lib", tmp_path / "w"
+    lib.mkdir()
+    command = _sandbox.bwrap_command(
+        _sandbox.find_bwrap(), work=work, lib=lib, limits=_sandbox.Limits(), hide=list(hidden)
+    )
+    probe = "cat /etc/shadow || echo refused; wc -c < /etc/passwd; " + "".join(
+        f"ls -A {d} | wc -l; " for d in private_dirs
+    )
+    done = subprocess.run([*command, "sh", "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shadow, passwd, *listed = done.stdout.split()
+    assert shadow == "refused" and int(passwd) > 0, done.stdout  # what everyone may read stays
+    assert listed == ["0"] * len(private_dirs), done.stdout
+
+
 @pytest.mark.slow
 def test_typed_in_numbers_are_flagged_and_computed_ones_are_not(attacked):
     typed = attacked["rows"]["typed.ipynb"]
@@ -654,3 +677,56 @@ def test_missing_bubblewrap_is_refused_unless_asked(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err
     assert "bubblewrap" in err and "--no-sandbox" in err and "apt-get install" in err
     assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+#: Endless frames, each marked "more to come", on the kernel's own shell socket: the side that
+#: reads them buffers the whole message before anyone sees it (MAXMSGSIZE bounds single frames).
+FLOOD = """\
+import zmq
+kernel = get_ipython().kernel
+ident = kernel._parent_ident["shell"]
+shell = kernel.shell_stream.socket
+for part in ident if isinstance(ident, list) else [ident]:
+    shell.send(part, zmq.SNDMORE)
+chunk = b"x" * 1_000_000
+for _ in range(3_000):
+    shell.send(chunk, zmq.SNDMORE)
+"""
+
+#: The grader's command line, reporting the grader process's own peak memory on exit.
+MEASURED_GRADER = """\
+import atexit, resource, runpy, sys
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+atexit.register(lambda: sys.stderr.write(f"\\nPEAK_MB {peak()}\\n"))
+runpy.run_module("multilevel.grade", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_kernel_flooding_the_grader_costs_one_row_not_the_grader_memory(installed, tmp_path):
+    # Before the kernels' client had a process of its own, this notebook took the grader from
+    # about 150 MB to 2.3 GB; a worker, limited to about 500 MB, now takes the blow.
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "a_flood.ipynb").write_text(notebook(["STUDENT_ID = 'flood'", FLOOD, "q1 = 1"]))
+    (subs / "b_honest.ipynb").write_text(computed("after-flood"))
+    env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(tmp_path / "results.key"))
+    result = subprocess.run(
+        [str(installed), "-c", MEASURED_GRADER, str(subs), "-o", str(out), "-q", "-j", "1"],
+        capture_output=True,
+        text=True,
+        timeout=900,  # a hang guard, not a time budget
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    peak_mb = int(result.stderr.rsplit("PEAK_MB", 1)[1])
+    assert peak_mb < 500, result.stderr
+    rows = rows_of(out)
+    assert rows["b_honest.ipynb"]["status"] == "ok", rows["b_honest.ipynb"]
+    assert rows["b_honest.ipynb"]["total"] == rows["b_honest.ipynb"]["max"]
+    flood = rows["a_flood.ipynb"]
+    assert flood["status"] in ("cell_errors", "incomplete") and float(flood["total"]) == 0, flood
+    # Kernels are forks of the fork server: its name is in their command lines too.
+    assert leftover_processes("multilevel.grade._worker") == []
+    assert leftover_processes("_multilevel_grade_zygote") == []

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from multilevel.grade import _kernel, _pool, _sandbox, _store
+from multilevel.grade import _kernel, _pool, _sandbox, _store, _worker
 from multilevel.grade._results import QuestionResult, SubmissionResult
 from multilevel.grade._scoring import Grader
 from multilevel.grade._submissions import find_student_id, list_submissions, read_submission
@@ -212,15 +213,59 @@ def test_sandbox_command_isolates_and_hides_the_keys(tmp_path):
 
 
 def test_limits_apply_in_a_child():
+    # The child starts with a worker's data limit (the worker starts the sandboxes): the
+    # sandbox's kernels must not inherit it.
     code = (
         "import resource; from multilevel.grade._sandbox import Limits\n"
+        "resource.setrlimit(resource.RLIMIT_DATA, (400 * 2**20, resource.RLIM_INFINITY))\n"
         "Limits(memory_mb=1000, cpu_seconds=7, output_mb=3).apply()\n"
         "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20,"
         " resource.getrlimit(resource.RLIMIT_CPU)[0],"
-        " resource.getrlimit(resource.RLIMIT_FSIZE)[0] // 2**20)"
+        " resource.getrlimit(resource.RLIMIT_FSIZE)[0] // 2**20,"
+        " resource.getrlimit(resource.RLIMIT_DATA)[0] == resource.RLIM_INFINITY)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1000", "7", "3"]
+    assert out.stdout.split() == ["1000", "7", "3", "True"]
+
+
+def test_worker_settings_and_reports_survive_the_trip_between_processes():
+    settings = _worker.WorkerSettings(
+        run_dir=Path("/r"),
+        lib=Path("/r/lib"),
+        timeouts=_kernel.Timeouts(cell=3, notebook=9, start=4, interrupt=2),
+        limits=_sandbox.Limits(memory_mb=100, reply_mb=2),
+        bwrap="/usr/bin/bwrap",
+        hide=(Path("/k"),),
+        names=("q1", "STUDENT_ID"),
+    )
+    assert _worker.WorkerSettings.from_json(settings.to_json()) == settings
+    report = _kernel.ExecutionReport(
+        answers={"q1": {"kind": "number", "value": 1.5}},
+        n_cells=3,
+        n_run=2,
+        problems=(_kernel.CellProblem(2, "error", "NameError: x"),),
+        stopped="the kernel stopped",
+        seconds=0.5,
+        capture_failures=1,
+    )
+    trip = json.loads(json.dumps(_worker._report_to_json(report)))
+    assert _worker._report_from_json(trip) == report
+
+
+def test_a_worker_has_a_data_limit_and_dies_with_the_grader():
+    limits = _sandbox.Limits(reply_mb=8)
+    code = (
+        "import resource, sys; from multilevel.grade._worker import _worker_preexec\n"
+        f"_worker_preexec({_worker.worker_memory_mb(limits)})\n"
+        "print(resource.getrlimit(resource.RLIMIT_DATA)[0] // 2**20,"
+        " resource.getrlimit(resource.RLIMIT_CORE)[0])\n"
+        "import ctypes; sig = ctypes.c_int()\n"
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(sig))\n"  # PR_GET_PDEATHSIG
+        "print(sig.value)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    data_mb, core, deathsig = out.stdout.split()
+    assert (int(data_mb), int(core), int(deathsig)) == (480, 0, int(signal.SIGKILL))
 
 
 def test_scratch_of_dead_runs_is_removed(tmp_path):
@@ -312,7 +357,7 @@ def test_a_sandbox_is_kept_only_when_its_reset_says_clean(tmp_path, clean, kept)
         return started[-1]
 
     async def scenario():
-        pool = _pool.SandboxPool(start)
+        pool = _pool.WarmPool(start)
         used = _fake_sandbox(tmp_path, "used", clean)
         await pool.release(used, keep=True)
         after_release = (used.server.closed, used.scratch.exists())

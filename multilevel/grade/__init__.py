@@ -19,12 +19,13 @@ capabilities, its own processes, private scratch, memory/CPU/file/reply limits; 
 :mod:`._sandbox`), in a kernel forked from one process per sandbox that imported the course's
 libraries once. Each job keeps its sandbox and resets it to as new after every run (every
 process killed, every writable folder emptied), or replaces it (see :mod:`._pool`). The
-kernel only reports the answer variables (``q1``, ``q2``, ...); the scores are computed here,
-in the grader's process, from answer keys the sandbox cannot read. A notebook whose numeric
-answers are right runs a second time with the data of a secret id: an answer that does not
-follow the data (typed in) is flagged (``typed_in``), or scores 0 with ``--typed-in zero``.
-Without bubblewrap (macOS, Windows) the grader refuses unless ``--no-sandbox`` is given; the
-gradebook's ``sandbox`` column then says ``none``.
+grader's process never talks to a kernel: a memory-limited worker per job does (see
+:mod:`._worker`). The kernel only reports the answer variables (``q1``, ``q2``, ...); the
+scores are computed in the grader's process, from answer keys the sandbox cannot read. A
+notebook whose numeric answers are right runs a second time with the data of a secret id: an
+answer that does not follow the data (typed in) is flagged (``typed_in``), or scores 0 with
+``--typed-in zero``. Without bubblewrap (macOS, Windows) the grader refuses unless
+``--no-sandbox`` is given; the gradebook's ``sandbox`` column then says ``none``.
 
 A bad submission (invalid JSON, not a notebook, huge, a cell that raises or loops forever,
 ``sys.exit``/``os._exit``, gigantic output, the wrong exercise, no student id) gets a row with

@@ -65,11 +65,14 @@ class Timeouts:
         All cells together, before the notebook stops.
     start : float
         The kernel's start.
+    interrupt : float
+        A cell's answer to an interrupt (it gets two) before the kernel is given up.
     """
 
     cell: float
     notebook: float
     start: float = 60.0
+    interrupt: float = INTERRUPT_GRACE
 
 
 class KernelStartError(RuntimeError):
@@ -380,8 +383,8 @@ def _client_context(max_bytes: int) -> zmq.asyncio.Context:
 class _Channel:
     """Execute requests on a kernel's shell channel, with interrupts at a deadline."""
 
-    def __init__(self, kc: Any, kernel: Any, expression: str) -> None:
-        self.kc, self.kernel, self.expression = kc, kernel, expression
+    def __init__(self, kc: Any, kernel: Any, expression: str, grace: float) -> None:
+        self.kc, self.kernel, self.expression, self.grace = kc, kernel, expression, grace
 
     async def execute(self, code: str, *, silent: bool, deadline: float) -> dict | None:
         """Send one execute request; return its reply content, None on timeout or death."""
@@ -397,7 +400,7 @@ class _Channel:
         interrupts = 0
         while True:
             now = time.perf_counter()
-            due = deadline if interrupted_at is None else interrupted_at + INTERRUPT_GRACE
+            due = deadline if interrupted_at is None else interrupted_at + self.grace
             if now >= due:
                 # A second interrupt covers one that landed just before the cell started.
                 if interrupts == 2:
@@ -546,7 +549,8 @@ async def run_notebook(
             raise
         except Exception as exc:
             raise KernelStartError(f"the Jupyter kernel did not start: {exc}") from exc
-        channel = _Channel(kc, kernel, f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})")
+        expression = f"__import__({CAPTURE_MODULE!r}).dump({tuple(names)!r})"
+        channel = _Channel(kc, kernel, expression, timeouts.interrupt)
         setup = await channel.execute(
             f"import {CAPTURE_MODULE}", silent=True, deadline=time.perf_counter() + start_timeout
         )

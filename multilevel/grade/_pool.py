@@ -1,5 +1,7 @@
 """Sandboxes kept warm between submissions: one per parallel job, reset after every kernel.
 
+The same pool keeps the grader's workers (``_worker``), one per job, each holding its sandbox.
+
 Starting a sandbox costs about 1.5 CPU seconds (its fork server imports ipykernel, numpy,
 pandas, scipy and the course), several times what grading a good notebook costs. So each job
 keeps its sandbox and, after every kernel (a submission's own run and its variant run), asks
@@ -20,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from ._kernel import ForkServer, KernelStartError, within
 from ._sandbox import remove_tree
@@ -60,37 +63,48 @@ class Sandbox:
         await asyncio.to_thread(remove_tree, self.scratch)
 
 
-class SandboxPool:
-    """Idle sandboxes, handed to one submission at a time.
+class Reusable(Protocol):
+    """Something a :class:`WarmPool` keeps: it can be made ready again, or stopped."""
+
+    async def reset(self) -> bool: ...
+
+    async def stop(self) -> None: ...
+
+
+T = TypeVar("T", bound=Reusable)
+
+
+class WarmPool(Generic[T]):
+    """Idle sandboxes (or the grader's workers that keep them), handed out one at a time.
 
     Parameters
     ----------
     start : callable
-        Coroutine function that starts a new sandbox (raises ``KernelStartError``).
+        Coroutine function that starts a new one (raises ``KernelStartError``).
     """
 
-    def __init__(self, start: Callable[[], Awaitable[Sandbox]]) -> None:
+    def __init__(self, start: Callable[[], Awaitable[T]]) -> None:
         self.start = start
-        self.idle: list[Sandbox] = []
+        self.idle: list[T] = []
 
-    async def acquire(self) -> Sandbox:
-        """An idle sandbox, or a new one."""
+    async def acquire(self) -> T:
+        """An idle one, or a new one."""
         if self.idle:
             return self.idle.pop()
         return await self.start()
 
-    async def release(self, sandbox: Sandbox, *, keep: bool) -> None:
-        """Return a sandbox after use: reset and kept idle, or stopped."""
-        if keep and await sandbox.reset():
-            self.idle.append(sandbox)
+    async def release(self, item: T, *, keep: bool) -> None:
+        """Return one after use: reset and kept idle, or stopped."""
+        if keep and await item.reset():
+            self.idle.append(item)
         else:
-            await sandbox.stop()
+            await item.stop()
 
     async def close(self) -> None:
-        """Stop every idle sandbox."""
+        """Stop every idle one."""
         idle, self.idle = self.idle, []
-        for sandbox in idle:
-            await sandbox.stop()
+        for item in idle:
+            await item.stop()
 
 
-__all__ = ["RESET_TIMEOUT", "Sandbox", "SandboxPool"]
+__all__ = ["RESET_TIMEOUT", "Reusable", "Sandbox", "WarmPool"]

@@ -21,7 +21,14 @@ from . import _store as store
 from ._kernel import Timeouts
 from ._results import GradingRun, SubmissionResult
 from ._runner import Runner, Settings, prepare_lib
-from ._sandbox import Limits, find_bwrap, keys_folder, new_run_dir, remove_tree
+from ._sandbox import (
+    Limits,
+    find_bwrap,
+    keys_folder,
+    new_run_dir,
+    remove_tree,
+    root_only_entries,
+)
 from ._scoring import POLICIES, Grader, key_fingerprint
 from ._submissions import Submission, list_submissions, read_submission
 
@@ -336,7 +343,7 @@ def grade_submissions(
                 timeouts=Timeouts(cell=cell_timeout, notebook=notebook_timeout),
                 limits=limits,
                 bwrap=bwrap,
-                hide=(keys_folder(),),
+                hide=(keys_folder(), *root_only_entries()),
                 variant=variant,
             )
             runner = Runner(spec, settings, Grader(spec, typed_in))

@@ -1,33 +1,24 @@
-"""Running one submission: its two kernels (own id, secret variant) in pooled sandboxes, its row."""
+"""Running one submission: its two kernels (own id, secret variant) in a job's worker, its row."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from multilevel import checks
 from multilevel.exercises import answers
 
-from ._kernel import (
-    CAPTURE_MODULE,
-    ExecutionReport,
-    ForkServer,
-    KernelStartError,
-    Timeouts,
-    kernel_environment,
-    run_notebook,
-)
-from ._pool import Sandbox, SandboxPool
+from ._kernel import CAPTURE_MODULE, ExecutionReport, ForkServer, KernelStartError, Timeouts
+from ._pool import WarmPool
 from ._results import SubmissionResult
-from ._sandbox import SOCKETS, Limits, bwrap_command, remove_tree, sandbox_pid, seccomp_fd
+from ._sandbox import Limits
 from ._scoring import Grader, zero
 from ._submissions import Submission
+from ._worker import KernelWorker, WorkerDied, WorkerSettings
 
 _MB = 1024 * 1024
 
@@ -64,8 +55,16 @@ class Runner:
 
     def __init__(self, spec: Any, settings: Settings, grader: Grader) -> None:
         self.spec, self.settings, self.grader = spec, settings, grader
-        self.names = (*spec.question_ids, "STUDENT_ID")
-        self.pool = SandboxPool(self._start_sandbox)
+        self.worker_settings = WorkerSettings(
+            run_dir=settings.run_dir,
+            lib=settings.lib,
+            timeouts=settings.timeouts,
+            limits=settings.limits,
+            bwrap=settings.bwrap,
+            hide=settings.hide,
+            names=(*spec.question_ids, "STUDENT_ID"),
+        )
+        self.workers: WarmPool[KernelWorker] = WarmPool(self._start_worker)
 
     def without_kernel(self, sub: Submission, code: str, text: str) -> SubmissionResult:
         """The row of a submission that was not run (unreadable, wrong exercise, ...)."""
@@ -119,6 +118,9 @@ class Runner:
         except KernelStartError as error:
             result = self.without_kernel(sub, "grader_error", f"{error}; run the grader again")
             return result, False
+        except WorkerDied as error:  # a kernel flooded its worker: the notebook's doing
+            empty = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
+            outcome = replace(empty, stopped=str(error)), None
         report, variant = outcome
         problems += _run_problems(report, self.settings.timeouts.cell)
         student_id, id_problem = student_id_of(sub, report)
@@ -167,83 +169,24 @@ class Runner:
             for q in questions
         )
 
-    async def _start_sandbox(self) -> Sandbox:
-        """A new fork server, in its own sandbox unless the run is unconfined."""
-        s = self.settings
-        scratch = Path(tempfile.mkdtemp(prefix="s-", dir=s.run_dir))
-        work = scratch / "w"
-        seccomp = info = info_write = command = None
-        if s.bwrap is not None:
-            tmp, cwd, sockets = Path("/tmp"), scratch, SOCKETS
-            seccomp, (info, info_write) = seccomp_fd(), os.pipe()
-            command = bwrap_command(
-                s.bwrap,
-                work=work,
-                lib=s.lib,
-                limits=s.limits,
-                hide=list(s.hide),
-                seccomp=seccomp,
-                info=info_write,
-            )
-        else:
-            tmp, cwd, sockets = scratch / "t", work, scratch / "c"
-            for folder in (work, tmp, sockets):
-                folder.mkdir(mode=0o700)
-        server = ForkServer(
-            s.lib,
-            kernel_environment(os.environ, lib=s.lib, home=work, tmp=tmp),
-            sandbox=command,
-            preexec=s.limits.apply,
-            cwd=cwd,
-            reply_bytes=s.limits.reply_mb * _MB,
-            pass_fds=tuple(fd for fd in (seccomp, info_write) if fd is not None),
-            sockets=sockets,
-        )
+    async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
+        """Run the notebook once, in a job's worker (and its warm sandbox)."""
+        worker = await self.workers.acquire()
+        keep = False
         try:
-            await server.start()
-            if info is not None:
-                os.close(info_write)
-                info_write = None  # so that reading the information ends if bwrap dies
-                server.reach_sockets_through(await asyncio.to_thread(sandbox_pid, info))
-            sealed = await server.request({"op": "seal"})  # no longer dumpable: forks now
-            if command is not None and sealed.get("protected") is not True:
-                raise KernelStartError("the sandbox's fork server could not protect itself")
-        except BaseException as error:
-            await server.close()
-            await asyncio.to_thread(remove_tree, scratch)
-            if isinstance(error, OSError):  # bwrap said nothing, or /proc/PID/root is closed
-                raise KernelStartError(f"the sandbox's sockets are out of reach: {error}") from None
+            report = await worker.run(sub.sources, variant)
+            keep = True
+            return report
+        except KernelStartError:
+            keep = True  # the worker replaced its sandbox already; it may fare better next time
             raise
         finally:
-            for fd in (seccomp, info, info_write):
-                if fd is not None:
-                    os.close(fd)
-        return Sandbox(server, scratch, work)
+            await self.workers.release(worker, keep=keep)
 
-    async def _run(self, sub: Submission, variant: str | None = None) -> ExecutionReport:
-        """Run the notebook once in a pooled sandbox; a kernel that cannot start is retried once
-        in a fresh sandbox."""
-        s = self.settings
-        for attempt in range(2):
-            sandbox = await self.pool.acquire()
-            keep = False
-            try:
-                report = await run_notebook(
-                    list(sub.sources),
-                    names=self.names,
-                    workdir=sandbox.work,
-                    fork_server=sandbox.server,
-                    timeouts=s.timeouts,
-                    variant=variant,
-                )
-                keep = True
-                return report
-            except KernelStartError:
-                if attempt == 1:
-                    raise
-            finally:
-                await self.pool.release(sandbox, keep=keep)
-        raise AssertionError("unreachable")
+    async def _start_worker(self) -> KernelWorker:
+        worker = KernelWorker(self.worker_settings)
+        await worker.start()
+        return worker
 
     async def _execute(
         self, sub: Submission
@@ -255,14 +198,14 @@ class Runner:
             variant_id = await asyncio.to_thread(self.grader.choose_variant, own_id)
             try:
                 again = await self._run(sub, variant_id)
-            except KernelStartError:  # no kernel would start: nothing to compare with
+            except (KernelStartError, WorkerDied):  # no answers to compare with: flagged
                 again = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
             variant = (variant_id, again)
         return report, variant
 
     async def close(self) -> None:
-        """Stop the sandboxes kept for the next submissions."""
-        await self.pool.close()
+        """Stop the workers (and their sandboxes) kept for the next submissions."""
+        await self.workers.close()
 
 
 def _run_problems(report: ExecutionReport, cell_timeout: float) -> list[tuple[str, str]]:

@@ -31,6 +31,7 @@ import os
 import resource
 import select
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -82,6 +83,9 @@ class Limits:
         resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (self.output_mb * mb, self.output_mb * mb))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # The grader's worker, which starts the sandbox, has a lower data limit of its own.
+        _, data_hard = resource.getrlimit(resource.RLIMIT_DATA)
+        resource.setrlimit(resource.RLIMIT_DATA, (data_hard, data_hard))
 
 
 def find_bwrap() -> str | None:
@@ -94,6 +98,41 @@ def keys_folder() -> Path:
     from multilevel.exercises import keys
 
     return Path(keys.__file__).resolve().parent
+
+
+def root_only_entries(roots: tuple[str, ...] = _SYSTEM_DIRS) -> tuple[Path, ...]:
+    """Files and folders under the system folders that only their owner or group may read.
+
+        Run as root, a notebook keeps uid 0 without capabilities: enough to read root's own files
+        (``/etc/shadow``, private keys under ``/etc/ssl/private``), which a sandbox of an ordinary
+        user could not. The sandbox hides them: a folder is empty, a file refuses to open (the host's
+    ``/dev/null`` on a ``nodev`` mount stands in its place). Only when the grader runs
+        as root, and not under ``/usr``, which holds read-only shared data (and 200,000 files, a
+        few seconds to look through); a symbolic link to another root is skipped.
+
+        Examples
+        --------
+        >>> Path("/etc/shadow") in root_only_entries() or os.geteuid() != 0
+        True
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return ()
+    found: list[Path] = []
+    for root in roots:
+        if root == "/usr" or os.path.islink(root) or not os.path.isdir(root):
+            continue
+        for folder, dirs, files in os.walk(root):
+            for name in [*dirs, *files]:
+                path = os.path.join(folder, name)
+                try:
+                    mode = os.lstat(path).st_mode
+                except OSError:
+                    continue
+                readable = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+                if (stat.S_ISDIR(mode) or stat.S_ISREG(mode)) and mode & readable != readable:
+                    found.append(Path(path))
+            dirs[:] = [d for d in dirs if Path(folder, d) not in found]  # hidden whole
+    return tuple(found)
 
 
 def _package_dirs() -> list[Path]:
@@ -169,7 +208,8 @@ def bwrap_command(
     lib : Path
         Host folder of the grader's kernel helpers (read-only).
     hide : list of Path
-        Folders replaced by an empty read-only tmpfs (the answer keys).
+        Folders replaced by an empty read-only tmpfs (the answer keys), and files that then
+        refuse to open (:func:`root_only_entries`).
     seccomp : int, optional
         File descriptor of a :func:`seccomp_program` (passed on to bwrap by the caller).
     info : int, optional
@@ -190,8 +230,11 @@ def bwrap_command(
         else:
             args += ["--ro-bind", str(root), str(root)]
     args += ["--size", size, "--tmpfs", str(work), "--size", size, "--tmpfs", str(SOCKETS)]
-    for folder in hide:
-        args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
+    for hidden in hide:
+        if hidden.is_dir():
+            args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
+        else:
+            args += ["--ro-bind", "/dev/null", str(hidden)]
     args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     # The fork server is the sandbox's pid 1 (no bwrap init beside it, which a kernel of the
     # same user could trace and take over): it reaps orphans, and signals from inside the
