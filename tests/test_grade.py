@@ -33,6 +33,7 @@ from multilevel.grade import (
 )
 from multilevel.grade._kernel import Timeouts
 from multilevel.grade._worker import KernelWorker
+from tests.grading_processes import processes_of_run
 from tests.tiny_exercise import tiny_answers, tiny_exercise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -667,18 +668,6 @@ def test_console_script_is_installed():
     assert "exit codes" in result.stdout and "--cell-timeout" in result.stdout
 
 
-def _processes(mark: str) -> list[int]:
-    """Process ids whose command line holds ``mark``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and mark.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 @kernels
 def test_a_worker_that_dies_costs_its_notebook_only(tmp_path, monkeypatch):
     # The kernels' client runs in a worker process with a memory limit; a kernel that floods
@@ -709,6 +698,5 @@ def test_a_worker_that_dies_costs_its_notebook_only(tmp_path, monkeypatch):
     assert killed["status"] == "incomplete" and killed["total"] == 0
     assert "connection to its kernel ended" in killed["reason"]
     assert following["status"] == "ok" and following["total"] == MAX
-    # The killed worker's sandbox and kernel went with it (kernels are forks of the server).
-    assert _processes("_multilevel_grade_zygote") == []
-    assert _processes("multilevel.grade._worker") == []
+    # The killed worker's sandbox and kernel went with it.
+    assert processes_of_run(os.getpid()) == []

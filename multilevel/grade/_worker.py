@@ -167,6 +167,7 @@ class KernelWorker:
             sys.executable,
             "-m",
             __name__,
+            str(self.settings.run_dir),  # not read: it tells `ps` which run a worker serves
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a worker that dies says so in the submission's row

@@ -1,0 +1,27 @@
+"""Processes a grading run may leave behind, found by the run's scratch folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def processes_of_run(grader_pid: int) -> list[str]:
+    """Command lines of live processes of the grading run whose grader had ``grader_pid``.
+
+    A run's scratch folder is ``.../run-<grader pid>-*``: it is in the command line of its
+    workers and of bwrap, and in the environment (``HOME``) of every fork server and kernel.
+    Other grading runs on the machine are not counted.
+    """
+    mark = f"/run-{grader_pid}-".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if mark in cmdline or mark in environ:
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
