@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
-def processes_of_run(grader_pid: int) -> list[str]:
-    """Command lines of live processes of the grading run whose grader had ``grader_pid``.
+def processes_of_run(grader_pid: int | None = None) -> list[str]:
+    """Command lines of live processes of the grading run whose grader had ``grader_pid``
+    (default: this process, for a run of ``grade_submissions`` in the test itself).
 
     A run's scratch folder is ``.../run-<grader pid>-*``: it is in the command line of its
     workers and of bwrap, and in the environment (``HOME``) of every fork server and kernel.
     Other grading runs on the machine are not counted.
     """
-    mark = f"/run-{grader_pid}-".encode()
+    mark = f"/run-{os.getpid() if grader_pid is None else grader_pid}-".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

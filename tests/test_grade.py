@@ -699,4 +699,4 @@ def test_a_worker_that_dies_costs_its_notebook_only(tmp_path, monkeypatch):
     assert "connection to its kernel ended" in killed["reason"]
     assert following["status"] == "ok" and following["total"] == MAX
     # The killed worker's sandbox and kernel went with it.
-    assert processes_of_run(os.getpid()) == []
+    assert processes_of_run() == []

@@ -80,14 +80,23 @@ def grade(python: Path, subs: Path, out: Path, *options: str, timeout: float = 9
     """Run the installed grader's command line (from a folder outside the repository)."""
     env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(out.parent / "results.key"))
     env.pop("PYTHONPATH", None)
-    return subprocess.run(
-        [str(python), "-m", "multilevel.grade", str(subs), "--output", str(out), "-q", *options],
-        capture_output=True,
+    command = [str(python), "-m", "multilevel.grade", str(subs), "--output", str(out), "-q"]
+    grader = subprocess.Popen(
+        [*command, *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,  # a hang guard, not a time budget
         cwd=out.parent,
         env=env,
     )
+    try:
+        stdout, stderr = grader.communicate(timeout=timeout)  # a hang guard, not a budget
+    except subprocess.TimeoutExpired:
+        grader.kill()
+        raise
+    done = subprocess.CompletedProcess(grader.args, grader.returncode, stdout, stderr)
+    done.pid = grader.pid  # its scratch folders are run-<pid>-*
+    return done
 
 
 def rows_of(out: Path) -> dict[str, dict[str, str]]:
@@ -613,7 +622,7 @@ def test_a_sandbox_serves_the_next_notebook_only_once_it_is_as_new(installed, tm
     for name in cells:
         assert rows[name]["status"] == "unanswered", rows[name]  # no cell failed
     assert leftover_processes() == []
-    assert not list(_sandbox.scratch_base().glob("run-*"))  # deep folders removed too
+    assert not list(_sandbox.scratch_base().glob(f"run-{result.pid}-*"))  # deep ones too
 
 
 @pytest.mark.slow
