@@ -31,6 +31,7 @@ from ._sandbox import (
 )
 from ._scoring import POLICIES, Grader, key_fingerprint
 from ._submissions import Submission, list_submissions, read_submission
+from ._worker import WorkerSettings
 
 #: Default seconds all cells of one notebook may run together.
 DEFAULT_NOTEBOOK_TIMEOUT = 120.0
@@ -336,16 +337,16 @@ def grade_submissions(
     if todo:
         run_dir = new_run_dir()
         try:
-            settings = Settings(
-                exercise=target,
+            worker = WorkerSettings(
                 run_dir=run_dir,
                 lib=prepare_lib(run_dir),
                 timeouts=Timeouts(cell=cell_timeout, notebook=notebook_timeout),
                 limits=limits,
                 bwrap=bwrap,
                 hide=(keys_folder(), *root_only_entries()),
-                variant=variant,
+                names=(*spec.question_ids, "STUDENT_ID"),
             )
+            settings = Settings(exercise=target, variant=variant, worker=worker)
             runner = Runner(spec, settings, Grader(spec, typed_in))
             with _sigterm_interrupts():
                 asyncio.run(_grade_all(todo, runner, jobs, save, results, bar))

@@ -12,15 +12,12 @@ from typing import Any
 from multilevel import checks
 from multilevel.exercises import answers
 
-from ._kernel import CAPTURE_MODULE, ExecutionReport, ForkServer, KernelStartError, Timeouts
+from ._kernel import CAPTURE_MODULE, ExecutionReport, ForkServer, KernelStartError
 from ._pool import WarmPool
 from ._results import SubmissionResult
-from ._sandbox import Limits
 from ._scoring import Grader, zero
 from ._submissions import Submission
 from ._worker import KernelWorker, WorkerDied, WorkerSettings
-
-_MB = 1024 * 1024
 
 
 def prepare_lib(run_dir: Path) -> Path:
@@ -38,16 +35,21 @@ def prepare_lib(run_dir: Path) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """How every submission of a run is executed."""
+    """How every submission of a run is graded.
+
+    Attributes
+    ----------
+    exercise : str
+        The exercise graded against.
+    variant : bool
+        Run notebooks with correct numeric answers a second time, with a secret id's data.
+    worker : WorkerSettings
+        How the notebooks run (sandbox, limits, timeouts, captured names).
+    """
 
     exercise: str
-    run_dir: Path
-    lib: Path
-    timeouts: Timeouts
-    limits: Limits
-    bwrap: str | None
-    hide: tuple[Path, ...]
     variant: bool
+    worker: WorkerSettings
 
 
 class Runner:
@@ -55,15 +57,6 @@ class Runner:
 
     def __init__(self, spec: Any, settings: Settings, grader: Grader) -> None:
         self.spec, self.settings, self.grader = spec, settings, grader
-        self.worker_settings = WorkerSettings(
-            run_dir=settings.run_dir,
-            lib=settings.lib,
-            timeouts=settings.timeouts,
-            limits=settings.limits,
-            bwrap=settings.bwrap,
-            hide=settings.hide,
-            names=(*spec.question_ids, "STUDENT_ID"),
-        )
         self.workers: WarmPool[KernelWorker] = WarmPool(self._start_worker)
 
     def without_kernel(self, sub: Submission, code: str, text: str) -> SubmissionResult:
@@ -122,7 +115,7 @@ class Runner:
             empty = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
             outcome = replace(empty, stopped=str(error)), None
         report, variant = outcome
-        problems += _run_problems(report, self.settings.timeouts.cell)
+        problems += _run_problems(report, self.settings.worker.timeouts.cell)
         student_id, id_problem = student_id_of(sub, report)
         if id_problem:
             problems.append(id_problem)
@@ -184,7 +177,7 @@ class Runner:
             await self.workers.release(worker, keep=keep)
 
     async def _start_worker(self) -> KernelWorker:
-        worker = KernelWorker(self.worker_settings)
+        worker = KernelWorker(self.settings.worker)
         await worker.start()
         return worker
 
