@@ -425,7 +425,7 @@ def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
     )
     probe = (
         "echo planted > /proc/sys/kernel/core_pattern 2>/dev/null && echo sysctl written; "
-        "grep CapEff /proc/self/status; "
+        "grep CapEff /proc/self/status; hostname; cat /proc/keys 2>/dev/null | wc -l; "
         f"umount {keys} 2>/dev/null && echo unmounted; ls {keys} | wc -l; "
         f'{sys.executable} -c "{calls}"; '
         "for d in / /dev /usr /etc /tmp /dev/shm "
@@ -439,6 +439,8 @@ def test_the_sandbox_has_no_capabilities_and_a_read_only_root(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["CapEff:", "0000000000000000"], lines
+    assert lines[1:3] == ["sandbox", "0"], lines  # not the host's name, nor its keyrings
+    lines = lines[:1] + lines[3:]
     assert "unmounted" not in lines and lines[1] == "0", lines  # the keys stay hidden
     assert lines[2].split() == ["-1", "1", "-1", "1"], lines  # add_key, mq_open: EPERM
     writable = sorted(line.split()[1] for line in lines[3:])
@@ -703,6 +705,19 @@ for _ in range(3_000):
     shell.send(chunk, zmq.SNDMORE)
 """
 
+#: A capture helper replaced by the notebook: names nobody asked for, and a huge type name,
+#: within the reply limit (a hostile review grew the grader by 170 MB per job this way, and
+#: wrote 16 MB feedback files).
+BLOAT = """\
+import json
+import _multilevel_grade_capture as capture
+def dump(names):
+    answers = {f"zz{i}": ["ab"] * 250_000 for i in range(2)}  # within 5 MB of text
+    answers["q1"] = {"kind": "other", "type_name": "T" * 1_000_000}
+    return json.dumps(answers)
+capture.dump = dump
+"""
+
 #: The grader's command line, reporting the grader process's own peak memory on exit.
 MEASURED_GRADER = """\
 import atexit, resource, runpy, sys
@@ -713,13 +728,14 @@ runpy.run_module("multilevel.grade", run_name="__main__", alter_sys=True)
 
 
 @pytest.mark.slow
-def test_a_kernel_flooding_the_grader_costs_one_row_not_the_grader_memory(installed, tmp_path):
+def test_kernels_flooding_or_bloating_the_grader_cost_one_row_not_its_memory(installed, tmp_path):
     # Before the kernels' client had a process of its own, this notebook took the grader from
     # about 150 MB to 2.3 GB; a worker, limited to about 500 MB, now takes the blow.
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
     (subs / "a_flood.ipynb").write_text(notebook(["STUDENT_ID = 'flood'", FLOOD, "q1 = 1"]))
     (subs / "b_honest.ipynb").write_text(computed("after-flood"))
+    (subs / "c_bloat.ipynb").write_text(notebook(["STUDENT_ID = 'bloat'", BLOAT, "pass"]))
     env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(tmp_path / "results.key"))
     grader = subprocess.Popen(
         [str(installed), "-c", MEASURED_GRADER, str(subs), "-o", str(out), "-q", "-j", "1"],
@@ -738,4 +754,9 @@ def test_a_kernel_flooding_the_grader_costs_one_row_not_the_grader_memory(instal
     assert rows["b_honest.ipynb"]["total"] == rows["b_honest.ipynb"]["max"]
     flood = rows["a_flood.ipynb"]
     assert flood["status"] in ("cell_errors", "incomplete") and float(flood["total"]) == 0, flood
+    bloat = rows["c_bloat.ipynb"]
+    assert float(bloat["total"]) == 0 and bloat["status"] != "grader_error", bloat
+    assert len(bloat["reason"]) < 1000, bloat
+    largest = max(p.stat().st_size for p in (out / "feedback").iterdir())
+    assert largest < 20_000, largest  # a type name is cut to 100 characters
     assert processes_of_run(grader.pid) == []

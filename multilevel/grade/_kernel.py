@@ -37,6 +37,11 @@ POLL_INTERVAL = 0.25
 _MAX_SOCKET_PATH = 90
 #: Longest error message kept per cell, in characters.
 MAX_ERROR_CHARS = 300
+#: Longest JSON text of one captured answer (as the capture helper's own limit; the kernel can
+#: replace the helper, so the grader's side holds it again), in characters.
+MAX_ANSWER_CHARS = 50_000
+#: Longest text answer and type name kept (``describe_answer`` keeps 500 characters of text).
+MAX_TEXT_CHARS, MAX_TYPE_NAME_CHARS = 500, 100
 
 
 async def within(awaitable: Any, seconds: float) -> Any:
@@ -127,8 +132,24 @@ class ExecutionReport:
     capture_failures: int = field(default=0)
 
 
-def _decode_capture(reply_content: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Decode the ``user_expressions`` result of one execute reply, or None if unusable."""
+def _decode_capture(
+    reply_content: Mapping[str, Any], names: Sequence[str]
+) -> dict[str, Any] | None:
+    """Decode the ``user_expressions`` result of one execute reply, or None if unusable.
+
+    Only ``names`` are kept, each within bounds: a kernel may have replaced the capture
+    helper, and a hostile review grew the grader by 170 MB per job with extra names and long
+    strings inside the reply limit.
+
+    Examples
+    --------
+    >>> reply = {"user_expressions": {"answers": {"status": "ok", "data": {"text/plain":
+    ...     repr('{"q1": {"kind": "text", "value": "%s", "type_name": "str"}, "zz": 1}'
+    ...          % ("x" * 900))}}}}
+    >>> captured = _decode_capture(reply, ["q1"])
+    >>> list(captured), len(captured["q1"]["value"])
+    (['q1'], 500)
+    """
     result = (reply_content.get("user_expressions") or {}).get("answers")
     if not isinstance(result, dict) or result.get("status") != "ok":
         return None
@@ -140,7 +161,22 @@ def _decode_capture(reply_content: Mapping[str, Any]) -> dict[str, Any] | None:
         decoded = json.loads(payload) if isinstance(payload, str) else None
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
-    return decoded if isinstance(decoded, dict) else None
+    if not isinstance(decoded, dict):
+        return None
+    return {name: _bounded(decoded[name]) for name in names if name in decoded}
+
+
+def _bounded(answer: Any) -> dict[str, Any]:
+    """One captured answer, with its size bounded (a larger one is "too large to read")."""
+    if not isinstance(answer, dict):
+        return {"kind": "other", "type_name": "unreadable answer"}
+    if len(json.dumps(answer)) > MAX_ANSWER_CHARS:
+        return {"kind": "other", "type_name": "answer too large to read"}
+    bounded = dict(answer)
+    for key, most in (("value", MAX_TEXT_CHARS), ("type_name", MAX_TYPE_NAME_CHARS)):
+        if isinstance(bounded.get(key), str):
+            bounded[key] = bounded[key][:most]
+    return bounded
 
 
 def _short_error(content: Mapping[str, Any]) -> str:
@@ -428,8 +464,9 @@ class _Channel:
 class _CellRun:
     """The cells of one notebook, run in order; what they answered and what went wrong."""
 
-    def __init__(self, timeouts: Timeouts) -> None:
+    def __init__(self, timeouts: Timeouts, names: Sequence[str]) -> None:
         self.cell_timeout, self.notebook_timeout = timeouts.cell, timeouts.notebook
+        self.names = tuple(names)
         self.answers: dict[str, Any] = {}
         self.problems: list[CellProblem] = []
         self.stopped: str | None = None
@@ -448,7 +485,7 @@ class _CellRun:
             if content is None or content.get("status") == "garbled":
                 self.stopped = await self._stop_reason(content, channel.kernel, where)
                 return
-            captured = _decode_capture(content)
+            captured = _decode_capture(content, self.names)
             if captured is not None:
                 self.answers.update(captured)
             elif content.get("status") == "ok":
@@ -538,7 +575,7 @@ async def run_notebook(
     started = time.perf_counter()
     kc = None
     kernel: Any = None
-    run = _CellRun(timeouts)
+    run = _CellRun(timeouts, names)
     start_timeout, notebook_timeout = timeouts.start, timeouts.notebook
     try:
         try:

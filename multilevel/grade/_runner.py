@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +111,8 @@ class Runner:
         except KernelStartError as error:
             result = self.without_kernel(sub, "grader_error", f"{error}; run the grader again")
             return result, False
-        except WorkerDied as error:  # a kernel flooded its worker: the notebook's doing
-            empty = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
-            outcome = replace(empty, stopped=str(error)), None
+        except WorkerDied as error:  # a flood, or the machine's memory: not stored, retried
+            return self.without_kernel(sub, "grader_error", str(error)), False
         report, variant = outcome
         problems += _run_problems(report, self.settings.worker.timeouts.cell)
         student_id, id_problem = student_id_of(sub, report)
@@ -191,7 +190,7 @@ class Runner:
             variant_id = await asyncio.to_thread(self.grader.choose_variant, own_id)
             try:
                 again = await self._run(sub, variant_id)
-            except (KernelStartError, WorkerDied):  # no answers to compare with: flagged
+            except KernelStartError:  # no answers to compare with: flagged
                 again = ExecutionReport(answers={}, n_cells=len(sub.sources), n_run=0)
             variant = (variant_id, again)
         return report, variant

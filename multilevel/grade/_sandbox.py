@@ -223,6 +223,9 @@ def bwrap_command(
     # kernel.core_pattern and have the host run a command (shown by a hostile review).
     args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys"]
     args += ["--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"]
+    # /proc/keys lists the descriptions of the host user's keyrings (the seccomp filter stops
+    # their use, not this list); /dev/null on a nodev mount refuses to open.
+    args += ["--ro-bind-try", "/dev/null", "/proc/keys"]
     args += ["--size", size, "--tmpfs", "/tmp"]
     for root in _readonly_roots(lib):
         if root.is_symlink():
@@ -236,6 +239,7 @@ def bwrap_command(
         else:
             args += ["--ro-bind", "/dev/null", str(hidden)]
     args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--hostname", "sandbox"]  # not the grading machine's name
     # The fork server is the sandbox's pid 1 (no bwrap init beside it, which a kernel of the
     # same user could trace and take over): it reaps orphans, and signals from inside the
     # sandbox cannot kill or stop it.

@@ -51,6 +51,9 @@ from ._pool import RESET_TIMEOUT, Sandbox, WarmPool
 from ._sandbox import SOCKETS, Limits, bwrap_command, remove_tree, sandbox_pid, seccomp_fd
 
 _MB = 1024 * 1024
+#: Longest line a worker may send: a report holds a few bounded answers
+#: (``_kernel.MAX_ANSWER_CHARS`` each) and at most one short message per code cell.
+REPORT_LIMIT = 4 * _MB
 #: Memory a worker needs besides the messages it reads (Python, NumPy, pandas, ZeroMQ), in MB.
 WORKER_BASE_MB = 448
 
@@ -174,7 +177,7 @@ class KernelWorker:
             env=env,
             start_new_session=True,  # Ctrl-C reaches the grader, which stops its workers
             preexec_fn=lambda: _worker_preexec(self.data_mb),
-            limit=2 * self.settings.limits.reply_mb * _MB + _MB,
+            limit=REPORT_LIMIT,
         )
         try:
             ready = await self._exchange(self.settings.to_json(), self.settings.timeouts.start)
@@ -196,7 +199,7 @@ class KernelWorker:
             answer = json.loads(await within(process.stdout.readline(), timeout))
         except (OSError, ValueError, TimeoutError, asyncio.LimitOverrunError) as error:
             await self.stop()
-            raise WorkerDied(type(error).__name__) from None
+            raise WorkerDied(f"{type(error).__name__}, exit status {process.returncode}") from None
         if not isinstance(answer, dict):
             await self.stop()
             raise WorkerDied("it gave an unreadable answer")
@@ -218,12 +221,11 @@ class KernelWorker:
         try:
             answer = await self._exchange(request, 2 * (t.notebook + t.start) + RESET_TIMEOUT + 60)
             self.busy = False
-        except WorkerDied:
-            code = self.process.returncode if self.process is not None else None
+        except WorkerDied as error:
             raise WorkerDied(
-                "the notebook was stopped because the grader's connection to its kernel ended "
-                f"(exit status {code}): most likely a cell sent the grader more than about "
-                f"{self.data_mb} MB; answers captured before that were lost"
+                f"the grader's worker stopped while it ran this notebook ({error}): the "
+                f"notebook may have sent the grader more than about {self.data_mb} MB, or the "
+                "machine ran out of memory; run the grader again to retry this notebook"
             ) from None
         if "kernel_start_error" in answer:
             raise KernelStartError(str(answer["kernel_start_error"]))
