@@ -760,3 +760,44 @@ def test_kernels_flooding_or_bloating_the_grader_cost_one_row_not_its_memory(ins
     largest = max(p.stat().st_size for p in (out / "feedback").iterdir())
     assert largest < 20_000, largest  # a type name is cut to 100 characters
     assert processes_of_run(grader.pid) == []
+
+
+#: Three children of 800 MB each: under a 2000 MB limit per process, over it together.
+FORKED_MEMORY = """\
+import os, time
+for _ in range(3):
+    if os.fork() == 0:
+        block = bytearray(800 * 2**20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(60)
+        os._exit(0)
+time.sleep(30)
+"""
+
+#: Empty files cost no space in the 64 MB folder, only the machine's kernel memory.
+MANY_FILES = """\
+for i in range(150_000):
+    open(f"/tmp/f{i}", "w").close()
+"""
+
+
+@pytest.mark.slow
+def test_a_sandbox_limits_what_its_processes_use_together(installed, tmp_path):
+    # A hostile review took 6.6 GB of the machine with three children under a 3 GB limit per
+    # process, and 0.5 GB of kernel memory with 400,000 files; the fork server now stops them.
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "a_memory.ipynb").write_text(notebook(["STUDENT_ID = 'm'", FORKED_MEMORY, "q1 = 1"]))
+    (subs / "b_files.ipynb").write_text(notebook(["STUDENT_ID = 'f'", MANY_FILES, "q1 = 1"]))
+    (subs / "c_honest.ipynb").write_text(computed("after-limits"))
+    result = grade(installed, subs, out, "-j", "1", "--memory-mb", "2000", "--cell-timeout", "40")
+    assert result.returncode == 0, result.stderr
+    rows = rows_of(out)
+    memory, files = rows["a_memory.ipynb"], rows["b_files.ipynb"]
+    assert memory["status"] == "incomplete", memory
+    assert "used more than 2000 MB of memory together" in memory["reason"], memory
+    assert files["status"] == "incomplete", files
+    assert "made more than 100,000 files" in files["reason"], files
+    honest = rows["c_honest.ipynb"]  # in the same sandbox, once reset, or a fresh one
+    assert honest["status"] == "ok" and honest["total"] == honest["max"], honest

@@ -191,6 +191,7 @@ class _ForkedKernel:
 
     def __init__(self, server: ForkServer, pid: int) -> None:
         self.server, self.pid = server, pid
+        self.exceeded: str | None = None  # the sandbox's limit its processes went over
 
     async def interrupt(self) -> None:
         await self.server.request({"op": "signal", "pid": self.pid, "signal": int(signal.SIGINT)})
@@ -200,6 +201,8 @@ class _ForkedKernel:
             answer = await self.server.request({"op": "alive", "pid": self.pid})
         except KernelStartError:  # the server itself is gone, and the kernel with it
             return False
+        if isinstance(answer.get("exceeded"), str):
+            self.exceeded = answer["exceeded"][:200]
         return bool(answer.get("alive"))
 
     async def kill(self) -> None:
@@ -232,6 +235,9 @@ class ForkServer:
     sockets : Path
         Folder of the kernels' connection file and sockets, as the kernels see it; the grader
         reaches it there too unless :meth:`reach_sockets_through` says otherwise.
+    options : sequence of str
+        More arguments of a sandboxed zygote (``--memory-mb N``: what its kernels may use
+        together).
     """
 
     MODULE = "_multilevel_grade_zygote"
@@ -247,8 +253,10 @@ class ForkServer:
         reply_bytes: int = 8 * 1024 * 1024,
         pass_fds: tuple[int, ...] = (),
         sockets: Path | None = None,
+        options: Sequence[str] = (),
     ) -> None:
         self.lib, self.env, self.reply_bytes = lib, dict(env), reply_bytes
+        self.options = tuple(options)
         self.pass_fds = pass_fds
         self.sockets = sockets or lib
         self.client_sockets = str(self.sockets)  # the same folder, as the grader reaches it
@@ -261,7 +269,7 @@ class ForkServer:
         """Start the zygote and wait until it has imported everything."""
         command = [sys.executable, "-m", self.MODULE, "--sockets", str(self.sockets)]
         if self.sandbox is not None:
-            command = [*self.sandbox, *command, "--sandboxed"]
+            command = [*self.sandbox, *command, *self.options, "--sandboxed"]
         self.process = await asyncio.create_subprocess_exec(
             *command,
             stdin=subprocess.PIPE,
@@ -501,6 +509,12 @@ class _CellRun:
                 "or the kernel's messaging?); answers captured before that were graded"
             )
         if not await kernel.is_alive():
+            if getattr(kernel, "exceeded", None):
+                return (
+                    f"the notebook's processes {kernel.exceeded} (the sandbox's limit), so "
+                    f"they were stopped while running {where}; answers captured before that "
+                    "were graded"
+                )
             return (
                 f"the kernel stopped (crash, exit() or os._exit) while running {where}; "
                 "answers captured before that were graded"

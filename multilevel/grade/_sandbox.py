@@ -62,7 +62,9 @@ class Limits:
     Attributes
     ----------
     memory_mb : int
-        Address-space limit (``RLIMIT_AS``) of every process, in MB.
+        Memory of the sandbox, in MB: what its processes use together (their proportional
+        set sizes, watched by the fork server: ``_zygote``), and each one's address space
+        (``RLIMIT_AS``).
     cpu_seconds : int
         CPU seconds each process may use (``RLIMIT_CPU``).
     output_mb : int

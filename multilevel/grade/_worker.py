@@ -287,6 +287,7 @@ async def start_sandbox(settings: WorkerSettings) -> Sandbox:
         reply_bytes=s.limits.reply_mb * _MB,
         pass_fds=tuple(fd for fd in (seccomp, info_write) if fd is not None),
         sockets=sockets,
+        options=("--memory-mb", str(s.limits.memory_mb)),
     )
     try:
         await server.start()

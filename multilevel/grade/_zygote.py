@@ -24,9 +24,11 @@ the writable folders (working folder, ``/tmp``, ``/dev/shm``, sockets) emptied, 
 and no extended attributes; the host name, the mounts, and this server's limits and
 scheduling as they were at start; no System V IPC object left. It answers ``{"clean": bool}``,
 and the grader replaces a sandbox that is not clean. Unconfined, a reset only empties the
-run's folders. This process exits when stdin closes. Run as
-``python -m _multilevel_grade_zygote --sockets FOLDER [--sandboxed]`` with the grader's helper
-folder on ``PYTHONPATH``.
+run's folders. In a sandbox, a watchdog (:class:`_Watchdog`) stops every kernel process when
+together they use more memory than ``--memory-mb``, or too many processes or files; ``alive``
+then says why. This process exits when stdin closes. Run as
+``python -m _multilevel_grade_zygote --sockets FOLDER [--memory-mb N --sandboxed]`` with the
+grader's helper folder on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ def _become_kernel(request: dict) -> None:
     os.environ["IPYTHONDIR"] = request["ipython_dir"]
     if request.get("variant"):
         os.environ[VARIANT_ENV] = str(request["variant"])
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, 0)  # the server's watchdog is not the kernel's
+    for number in (signal.SIGCHLD, signal.SIGALRM):
+        signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     import random
 
@@ -257,6 +261,87 @@ class _Sandbox:
         return {"clean": same and not _others() and _ipc_objects() == 0}
 
 
+#: What the processes of one sandbox may use together, beyond each process's own limits (a
+#: hostile review took 6.6 GB of the machine with three forked children under a 3 GB limit per
+#: process, and 0.5 GB of kernel memory with 400,000 files in a 64 MB folder).
+MAX_PROCESSES = 256
+MAX_FILES = 100_000
+#: Seconds between two looks at what the sandbox's processes use.
+WATCH_SECONDS = 0.5
+
+
+def _resident_kb(pid: int) -> int:
+    """All a process has resident, shared pages included, in kB (cheap to read)."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _memory_kb(pid: int) -> int:
+    """A process's proportional share of the memory it uses (pages shared by n processes count
+    1/n each), in kB; its resident size if that cannot be read (a process that made itself not
+    dumpable). Costly for a large process (tens of ms): read only when resident sizes add up
+    to too much."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return _resident_kb(pid)
+
+
+class _Watchdog:
+    """Stops every kernel process of the sandbox when together they use too much.
+
+    Looks every :data:`WATCH_SECONDS` (``SIGALRM``) at the processes other than this server:
+    how many, how many files they made in the writable folders, and their memory; over a
+    limit, it kills them all and keeps the reason for the grader (``alive``).
+    """
+
+    def __init__(self, folders: tuple[str, ...], memory_mb: int) -> None:
+        self.folders, self.memory_mb = folders, memory_mb
+        self.exceeded: str | None = None
+
+    def start(self) -> None:
+        signal.signal(signal.SIGALRM, self.check)
+        signal.setitimer(signal.ITIMER_REAL, WATCH_SECONDS, WATCH_SECONDS)
+
+    def _files(self) -> int:
+        used = 0
+        for folder in self.folders:
+            try:
+                info = os.statvfs(folder)
+            except OSError:
+                continue
+            used += info.f_files - info.f_ffree
+        return used
+
+    def _memory_kb(self, pids: list[int]) -> int:
+        resident = sum(_resident_kb(pid) for pid in pids)  # counts shared pages n times
+        if resident <= self.memory_mb * 1024:
+            return resident
+        return sum(_memory_kb(pid) for pid in pids)
+
+    def check(self, signum: int = 0, frame: object = None) -> None:
+        others = _others()
+        if not others:
+            return
+        why = None
+        if len(others) > MAX_PROCESSES:
+            why = f"started more than {MAX_PROCESSES} processes"
+        elif self._files() > MAX_FILES:
+            why = f"made more than {MAX_FILES:,} files"
+        elif self._memory_kb(others) > self.memory_mb * 1024:
+            why = f"used more than {self.memory_mb} MB of memory together"
+        if why is not None:
+            self.exceeded = why
+            _kill(0, True)
+
+
 def _reset_unconfined() -> dict:
     """Without a sandbox (``--no-sandbox``) nothing is confined, so a reset only empties the
     run's own folders for the next kernel: a notebook can do anything its user can anyway."""
@@ -274,6 +359,8 @@ SANDBOX: _Sandbox | None = None
 SOCKETS = "."
 #: Whether this process is no longer dumpable (``seal``); it forks no kernel before.
 SEALED = False
+#: The sandbox's watchdog (None unconfined).
+WATCHDOG: _Watchdog | None = None
 
 
 def _serve(request: dict, sandboxed: bool) -> dict:
@@ -281,10 +368,14 @@ def _serve(request: dict, sandboxed: bool) -> dict:
     op = request.get("op")
     if op == "seal":
         SEALED = True
+        if WATCHDOG is not None:
+            WATCHDOG.start()
         return {"ok": True, "protected": _not_dumpable()}
     if op == "fork":
         return _fork(request) if SEALED else {"error": "not sealed"}
     if op == "reset":
+        if WATCHDOG is not None:
+            WATCHDOG.exceeded = None
         return SANDBOX.reset() if SANDBOX is not None else _reset_unconfined()
     pid = int(request.get("pid", 0))
     if pid <= 1:
@@ -296,7 +387,7 @@ def _serve(request: dict, sandboxed: bool) -> dict:
             return {"ok": False}
         return {"ok": True}
     if op == "alive":
-        return {"alive": _alive(pid)}
+        return {"alive": _alive(pid), "exceeded": WATCHDOG and WATCHDOG.exceeded}
     if op == "kill":
         _kill(pid, sandboxed)
         return {"ok": True}
@@ -313,13 +404,16 @@ def _not_dumpable() -> bool:
 
 def main() -> None:
     """Serve requests until stdin closes."""
-    global SANDBOX, SOCKETS
+    global SANDBOX, SOCKETS, WATCHDOG
     sandboxed = "--sandboxed" in sys.argv[1:]
     if "--sockets" in sys.argv[1:-1]:
         SOCKETS = sys.argv[sys.argv.index("--sockets") + 1]
     _preload()
     if sandboxed:
         SANDBOX = _Sandbox()
+        if "--memory-mb" in sys.argv[1:-1]:
+            memory_mb = int(sys.argv[sys.argv.index("--memory-mb") + 1])
+            WATCHDOG = _Watchdog(SANDBOX.folders, memory_mb)
     # Reap finished kernels (waiting, rather than ignoring SIGCHLD, keeps their CPU time in
     # this process's accounts, which the benchmark reads).
     signal.signal(signal.SIGCHLD, _reap)
