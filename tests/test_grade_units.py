@@ -456,3 +456,22 @@ def test_the_grader_connects_only_to_real_sockets_and_never_reconnects(tmp_path)
     context = _kernel._client_context(1024)
     assert context.getsockopt(_kernel.zmq.RECONNECT_IVL) == -1
     context.destroy()
+
+
+def test_answers_lost_to_failed_captures_are_mentioned_in_the_row():
+    # A hostile review saw a row read "ok, 7/11" with three answers silently lost.
+    from multilevel.grade import _runner
+
+    number = {"kind": "number", "value": 1.0, "type_name": "int", "length": None}
+    some = _kernel.ExecutionReport(answers={"q1": number}, n_cells=3, n_run=3, capture_failures=2)
+    none = _kernel.ExecutionReport(answers={}, n_cells=3, n_run=3, capture_failures=3)
+    assert _runner._run_problems(some, 60) == [
+        (
+            "ok",
+            "the answers could not be read after 2 code cells (did a cell change the grader's "
+            "capture helper?); the answers read last were graded",
+        )
+    ]
+    assert [code for code, _ in _runner._run_problems(none, 60)] == ["grader_error"]
+    clean = _kernel.ExecutionReport(answers={"q1": number}, n_cells=3, n_run=3)
+    assert _runner._run_problems(clean, 60) == []
