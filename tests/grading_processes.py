@@ -1,9 +1,26 @@
-"""Processes a grading run may leave behind, found by the run's scratch folder."""
+"""Processes a grading run may leave behind."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+
+def processes_holding(mark: bytes, *, environment: bool = False) -> list[str]:
+    """Command lines of live processes whose command line (or, with ``environment``, whose
+    environment) holds ``mark``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes() if environment else b""
+        except OSError:
+            continue
+        if mark in cmdline or mark in environ:
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
 
 
 def processes_of_run(grader_pid: int | None = None) -> list[str]:
@@ -14,16 +31,5 @@ def processes_of_run(grader_pid: int | None = None) -> list[str]:
     workers and of bwrap, and in the environment (``HOME``) of every fork server and kernel.
     Other grading runs on the machine are not counted.
     """
-    mark = f"/run-{os.getpid() if grader_pid is None else grader_pid}-".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if mark in cmdline or mark in environ:
-            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
-    return found
+    pid = os.getpid() if grader_pid is None else grader_pid
+    return processes_holding(f"/run-{pid}-".encode(), environment=True)

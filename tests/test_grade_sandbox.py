@@ -27,7 +27,7 @@ import pytest
 from multilevel import checks
 from multilevel.grade import _sandbox
 from multilevel.grade._scoring import Grader
-from tests.grading_processes import processes_of_run
+from tests.grading_processes import processes_holding, processes_of_run
 
 REPO = Path(__file__).resolve().parents[1]
 MARK = "4242.5151"  # in the command line of every process an attack tries to leave behind
@@ -76,11 +76,19 @@ def installed(tmp_path_factory) -> Path:
     return python
 
 
-def grade(python: Path, subs: Path, out: Path, *options: str, timeout: float = 900):
-    """Run the installed grader's command line (from a folder outside the repository)."""
+def grade(
+    python: Path,
+    subs: Path,
+    out: Path,
+    *options: str,
+    timeout: float = 900,
+    entry: tuple[str, ...] = ("-m", "multilevel.grade"),
+):
+    """Run the installed grader's command line (from a folder outside the repository);
+    ``entry`` may name another way in (a wrapper that measures it)."""
     env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(out.parent / "results.key"))
     env.pop("PYTHONPATH", None)
-    command = [str(python), "-m", "multilevel.grade", str(subs), "--output", str(out), "-q"]
+    command = [str(python), *entry, str(subs), "--output", str(out), "-q"]
     grader = subprocess.Popen(
         [*command, *options],
         stdout=subprocess.PIPE,
@@ -131,16 +139,7 @@ def computed(student_id: str) -> str:
 
 def leftover_processes() -> list[str]:
     """Command lines of processes that carry the attacks' mark."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if MARK in cmdline:
-                found.append(cmdline)
-    return found
+    return processes_holding(MARK.encode())
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -736,19 +735,10 @@ def test_kernels_flooding_or_bloating_the_grader_cost_one_row_not_its_memory(ins
     (subs / "a_flood.ipynb").write_text(notebook(["STUDENT_ID = 'flood'", FLOOD, "q1 = 1"]))
     (subs / "b_honest.ipynb").write_text(computed("after-flood"))
     (subs / "c_bloat.ipynb").write_text(notebook(["STUDENT_ID = 'bloat'", BLOAT, "pass"]))
-    env = dict(os.environ, MULTILEVEL_GRADE_KEY=str(tmp_path / "results.key"))
-    grader = subprocess.Popen(
-        [str(installed), "-c", MEASURED_GRADER, str(subs), "-o", str(out), "-q", "-j", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    _, stderr = grader.communicate(timeout=900)  # a hang guard, not a time budget
-    assert grader.returncode == 0, stderr
-    peak_mb = int(stderr.rsplit("PEAK_MB", 1)[1])
-    assert peak_mb < 500, stderr
+    result = grade(installed, subs, out, "-j", "1", entry=("-c", MEASURED_GRADER))
+    assert result.returncode == 0, result.stderr
+    peak_mb = int(result.stderr.rsplit("PEAK_MB", 1)[1])
+    assert peak_mb < 500, result.stderr
     rows = rows_of(out)
     assert rows["b_honest.ipynb"]["status"] == "ok", rows["b_honest.ipynb"]
     assert rows["b_honest.ipynb"]["total"] == rows["b_honest.ipynb"]["max"]
@@ -759,7 +749,7 @@ def test_kernels_flooding_or_bloating_the_grader_cost_one_row_not_its_memory(ins
     assert len(bloat["reason"]) < 1000, bloat
     largest = max(p.stat().st_size for p in (out / "feedback").iterdir())
     assert largest < 20_000, largest  # a type name is cut to 100 characters
-    assert processes_of_run(grader.pid) == []
+    assert processes_of_run(result.pid) == []
 
 
 #: Three children of 800 MB each: under a 2000 MB limit per process, over it together.

@@ -644,7 +644,7 @@ KERNEL_ENV_ALLOWED = (
     *("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH"),  # the Python environment
 )
 #: Thread pools capped at one thread per kernel: the grader runs one kernel per core already.
-_ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def kernel_environment(base: Mapping[str, str], *, lib: Path, home: Path, tmp: Path) -> dict:
@@ -677,6 +677,6 @@ def kernel_environment(base: Mapping[str, str], *, lib: Path, home: Path, tmp: P
     env["MPLBACKEND"] = "Agg"
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    for name in _ONE_THREAD:
+    for name in ONE_THREAD:
         env[name] = base.get(name, "1")
     return env

@@ -102,26 +102,30 @@ def keys_folder() -> Path:
     return Path(keys.__file__).resolve().parent
 
 
-def root_only_entries(roots: tuple[str, ...] = _SYSTEM_DIRS) -> tuple[Path, ...]:
-    """Files and folders under the system folders that only their owner or group may read.
+#: Where :func:`root_only_entries` looks: the system folders but ``/usr``, which holds read-only
+#: shared data (and 200,000 files, a few seconds to look through).
+_ROOT_ONLY_SEARCHED = tuple(d for d in _SYSTEM_DIRS if d != "/usr")
 
-        Run as root, a notebook keeps uid 0 without capabilities: enough to read root's own files
-        (``/etc/shadow``, private keys under ``/etc/ssl/private``), which a sandbox of an ordinary
-        user could not. The sandbox hides them: a folder is empty, a file refuses to open (the host's
-    ``/dev/null`` on a ``nodev`` mount stands in its place). Only when the grader runs
-        as root, and not under ``/usr``, which holds read-only shared data (and 200,000 files, a
-        few seconds to look through); a symbolic link to another root is skipped.
 
-        Examples
-        --------
-        >>> Path("/etc/shadow") in root_only_entries() or os.geteuid() != 0
-        True
+def root_only_entries(roots: tuple[str, ...] = _ROOT_ONLY_SEARCHED) -> tuple[Path, ...]:
+    """Files and folders under ``roots`` that only their owner or group may read.
+
+    Run as root, a notebook keeps uid 0 without capabilities: enough to read root's own files
+    (``/etc/shadow``, private keys under ``/etc/ssl/private``), which a sandbox of an ordinary
+    user could not. The sandbox hides them: a folder is empty, a file refuses to open (the
+    host's ``/dev/null`` on a ``nodev`` mount stands in its place). Looked for only when the
+    grader runs as root; a root that is a symbolic link (into ``/usr``) is skipped.
+
+    Examples
+    --------
+    >>> Path("/etc/shadow") in root_only_entries() or os.geteuid() != 0
+    True
     """
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return ()
     found: list[Path] = []
     for root in roots:
-        if root == "/usr" or os.path.islink(root) or not os.path.isdir(root):
+        if os.path.islink(root) or not os.path.isdir(root):
             continue
         for folder, dirs, files in os.walk(root):
             for name in [*dirs, *files]:

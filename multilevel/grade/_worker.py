@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ._kernel import (
+    ONE_THREAD,
     CellProblem,
     ExecutionReport,
     ForkServer,
@@ -86,7 +87,7 @@ class WorkerSettings:
     bwrap : str or None
         The ``bwrap`` program; None runs the kernels unconfined (``--no-sandbox``).
     hide : tuple of Path
-        Folders hidden in the sandbox (the answer keys).
+        What the sandbox hides: the answer keys, and files only root may read.
     names : tuple of str
         Variables captured after every cell.
     """
@@ -165,7 +166,9 @@ class KernelWorker:
 
     async def start(self) -> None:
         """Start the worker (``KernelStartError`` if it does not come up)."""
-        env = {**os.environ, **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+        # One thread per pool, as for the kernels (which inherit this environment): a pool per
+        # core would count against the worker's data limit.
+        env = {**os.environ, **{name: os.environ.get(name, "1") for name in ONE_THREAD}}
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -181,8 +184,7 @@ class KernelWorker:
         )
         try:
             ready = await self._exchange(self.settings.to_json(), self.settings.timeouts.start)
-        except WorkerDied as error:
-            await self.stop()
+        except WorkerDied as error:  # _exchange has stopped it
             raise KernelStartError(f"the grader's kernel worker did not start ({error})") from None
         if ready.get("ready") is not True:
             await self.stop()

@@ -320,7 +320,7 @@ class _Watchdog:
             used += info.f_files - info.f_ffree
         return used
 
-    def _memory_kb(self, pids: list[int]) -> int:
+    def _memory_together_kb(self, pids: list[int]) -> int:
         resident = sum(_resident_kb(pid) for pid in pids)  # counts shared pages n times
         if resident <= self.memory_mb * 1024:
             return resident
@@ -335,7 +335,7 @@ class _Watchdog:
             why = f"started more than {MAX_PROCESSES} processes"
         elif self._files() > MAX_FILES:
             why = f"made more than {MAX_FILES:,} files"
-        elif self._memory_kb(others) > self.memory_mb * 1024:
+        elif self._memory_together_kb(others) > self.memory_mb * 1024:
             why = f"used more than {self.memory_mb} MB of memory together"
         if why is not None:
             self.exceeded = why
